@@ -1,0 +1,44 @@
+"""Numerical gradient by central differences, and gradient descent (the book's common/gradient.py)."""
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+
+H = 1e-4  # the book's step: small enough for the truncation error, large enough for rounding
+
+
+def require_float(x: np.ndarray, name: str = "x") -> None:
+    """Refuse a non-float64 array: x + h on integers silently truncates to a wrong gradient."""
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        kind = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
+        raise TypeError(f"{name} must be a float64 numpy array, got {kind}")
+
+
+def numerical_gradient(f: Callable[[Array], float], x: Array) -> Array:
+    """Central-difference gradient of f at x, any shape; x is restored bit for bit, even if f raises."""
+    require_float(x)
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        saved = x[idx]
+        try:
+            x[idx] = saved + H
+            f_plus = f(x)
+            x[idx] = saved - H
+            f_minus = f(x)
+        finally:
+            x[idx] = saved
+        grad[idx] = (f_plus - f_minus) / (2 * H)
+    return grad
+
+
+def gradient_descent(f: Callable[[Array], float], init_x: Array, lr: float = 0.01,
+                     step_num: int = 100) -> Array:
+    """Take step_num steps of x -= lr * grad f(x) from init_x (left untouched); return the final x."""
+    require_float(init_x, "init_x")
+    x = init_x.copy()
+    for _ in range(step_num):
+        x -= lr * numerical_gradient(f, x)
+    return x
