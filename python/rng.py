@@ -82,15 +82,15 @@ class Rng:
         return out
 
     def uniform(self, n: int) -> NDArray[np.float64]:
-        """n uniforms in the open interval (0, 1)."""
+        """N uniforms in the open interval (0, 1)."""
         return np.array(self.next_counts(n), dtype=np.float64) * NORM
 
     def normal(self, n: int) -> NDArray[np.float64]:
-        """n standard normals by inversion of n uniforms."""
+        """N standard normals by inversion of n uniforms."""
         return qnorm_as241(self.uniform(n))
 
     def integers(self, high: int, n: int) -> NDArray[np.int64]:
-        """n integers in 0..high-1, drawn with replacement, as floor(u * high)."""
+        """N integers in 0..high-1, drawn with replacement, as floor(u * high)."""
         if not 1 <= high <= 2**31:
             raise ValueError(f"high must be in 1..2**31, got {high}")
         return np.floor(self.uniform(n) * high).astype(np.int64)

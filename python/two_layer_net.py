@@ -80,13 +80,14 @@ class TwoLayerNet:
     def numerical_gradient(self, x: ArrayLike, t: ArrayLike) -> Params:
         """Central-difference gradient of the loss for each weight array (slow; the definition)."""
         x = self.check_input(x)
-        grads = {}
-        for key in PARAM_KEYS:
-            trial = {k: v.copy() for k, v in self._params.items()}
+        trial = {k: v.copy() for k, v in self._params.items()}
+
+        def loss_at(key: str, w: Array) -> float:
             # f reads the array it is given, not self.params: no reliance on in-place aliasing.
-            grads[key] = numerical_gradient(lambda w, key=key: self.loss(x, t, {**trial, key: w}),
-                                            trial[key])
-        return grads
+            return self.loss(x, t, {**trial, key: w})
+
+        return {key: numerical_gradient(lambda w, key=key: loss_at(key, w), trial[key])
+                for key in PARAM_KEYS}
 
     def gradient(self, x: ArrayLike, t: ArrayLike) -> Params:
         """Backprop gradient of the loss (without the 1e-7 guard) for each weight array."""
