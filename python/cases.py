@@ -1,0 +1,86 @@
+"""Run one fixture case: the table from a function's name in the fixtures to the call it checks."""
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from python.functions import cross_entropy_error, mean_squared_error, sigmoid, sigmoid_grad, softmax
+from python.gradient import gradient_descent, numerical_gradient
+from python.optimizer import sgd_update
+from python.rng import Rng
+from python.two_layer_net import TwoLayerNet
+
+TEST_FUNCTIONS: dict[str, Callable[[np.ndarray], float]] = {
+    "function_1": lambda x: float(np.sum(0.01 * x**2 + 0.1 * x)),  # the book's (4.5), summed
+    "function_2": lambda x: float(np.sum(x**2)),  # the book's (4.6)
+}
+
+
+def net_from(params: dict[str, np.ndarray]) -> TwoLayerNet:
+    """A net whose weights are exactly the given ones."""
+    input_size, hidden_size = params["W1"].shape
+    net = TwoLayerNet(input_size, hidden_size, params["W2"].shape[1], seed=0)
+    net.params = params
+    return net
+
+
+def sampled_numerical_gradient(net: TwoLayerNet, x: np.ndarray, t: np.ndarray,
+                               sample: dict[str, list[int]]) -> dict[str, np.ndarray]:
+    """numerical_gradient(f, w) at the sampled elements only, each as a one-element array."""
+    out = {}
+    for key, indices in sample.items():
+        values = []
+        for i in indices:
+            def loss_at(w: np.ndarray, key: str = key, i: int = i) -> float:
+                trial = net.params[key].copy()
+                trial.flat[i] = w[0]
+                return net.loss(x, t, {**net.params, key: trial})
+            values.append(numerical_gradient(loss_at, np.array([net.params[key].flat[i]]))[0])
+        out[key] = np.array(values)
+    return out
+
+
+def sgd_trajectory(params: dict[str, np.ndarray], x: np.ndarray, t: np.ndarray,
+                   batch_indices: np.ndarray, lr: float) -> dict[str, np.ndarray]:
+    """Backprop SGD over the given minibatches (one row of indices per step); final params."""
+    net = net_from(params)
+    for batch in batch_indices:
+        net.params = sgd_update(net.params, net.gradient(x[batch], t[batch]), lr)
+    return net.params
+
+
+RUNNERS: dict[str, Callable[..., Any]] = {
+    "sigmoid": lambda x: sigmoid(x),
+    "sigmoid_grad": lambda x: sigmoid_grad(x),
+    "softmax": lambda x: softmax(x),
+    "cross_entropy_error": lambda y, t: cross_entropy_error(y, t),
+    "mean_squared_error": lambda y, t: mean_squared_error(y, t),
+    "numerical_gradient": lambda f, x: numerical_gradient(TEST_FUNCTIONS[f], x.copy()),
+    "gradient_descent": lambda f, init_x, lr, step_num:
+        gradient_descent(TEST_FUNCTIONS[f], init_x, lr, step_num),
+    "sgd_update": lambda params, grads, lr: sgd_update(params, grads, lr),
+    "Rng.uniform": lambda seed, n: Rng(seed).uniform(n),
+    "Rng.normal": lambda seed, n: Rng(seed).normal(n),
+    "Rng.integers": lambda seed, high, n: Rng(seed).integers(high, n),
+    "TwoLayerNet.init": lambda input_size, hidden_size, output_size, weight_init_std, seed:
+        TwoLayerNet(input_size, hidden_size, output_size, weight_init_std, seed).params,
+    "TwoLayerNet.predict": lambda params, x: net_from(params).predict(x),
+    "TwoLayerNet.loss": lambda params, x, t: net_from(params).loss(x, t),
+    "TwoLayerNet.accuracy": lambda params, x, t: net_from(params).accuracy(x, t),
+    "TwoLayerNet.gradient": lambda params, x, t: net_from(params).gradient(x, t),
+    "TwoLayerNet.numerical_gradient": lambda params, x, t: net_from(params).numerical_gradient(x, t),
+    "sgd_trajectory": sgd_trajectory,
+}
+
+
+def run_case(function: str, case: dict) -> Any:
+    """Call the implementation of `function` on the case's inputs; return arrays or maps of arrays."""
+    inputs = case["inputs"]
+    if "sample" in case:
+        return sampled_numerical_gradient(net_from(inputs["params"]), inputs["x"], inputs["t"],
+                                          case["sample"])
+    result = RUNNERS[function](**inputs)
+    if isinstance(result, dict):
+        return {k: np.asarray(v, dtype=np.float64) for k, v in result.items()}
+    return np.asarray(result, dtype=np.float64)
