@@ -1,0 +1,211 @@
+"""MNIST-format (IDX) data: strict reading, per-batch scaling, and checksummed MNIST downloads."""
+
+import gzip
+import hashlib
+import http.client
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from python.checkpoint import chmod_default
+
+IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049  # 0x00000803 (ubyte, 3 dims), 0x00000801 (ubyte, 1 dim)
+GZIP_MAGIC = b"\x1f\x8b"
+N_CLASSES = 10
+STEMS = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
+         "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+MIRRORS_ENV = "DLFS_MNIST_MIRRORS"
+DEFAULT_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
+                   "https://storage.googleapis.com/cvdf-datasets/mnist/",
+                   "http://yann.lecun.com/exdb/mnist/")
+# SHA-256 of the canonical MNIST .gz files (the values tensorflow-datasets and torchvision-derived
+# code publish; torchvision's MD5s f68b3c2d.., d53e105e.., 9fb629c4.., ec29112d.. name the same files).
+MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+
+U8 = NDArray[np.uint8]
+
+
+class IdxError(ValueError):
+    """A data file is missing, not IDX, truncated or inconsistent; the message names the file."""
+
+
+@dataclass
+class MnistData:
+    """Images as uint8 rows (n, rows*cols), labels as uint8 codes 0..9, and where they came from."""
+
+    x_train: U8
+    t_train: U8
+    x_test: U8
+    t_test: U8
+    image_shape: tuple[int, int]
+    files: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def read_file(path: Path) -> tuple[bytes, str]:
+    """The (gunzipped if it starts with the gzip magic) content of path, and the file's SHA-256."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as err:
+        raise IdxError(f"{path}: cannot read ({err.strerror or err})") from err
+    sha = hashlib.sha256(raw).hexdigest()
+    if raw[:2] != GZIP_MAGIC:
+        return raw, sha
+    try:
+        return gzip.decompress(raw), sha
+    except (EOFError, OSError, zlib.error) as err:
+        raise IdxError(f"{path}: corrupt or truncated gzip stream ({err})") from err
+
+
+def parse_idx(data: bytes, path: Path, magic: int) -> tuple[tuple[int, ...], U8]:
+    """Check magic, header and payload length of an IDX ubyte file; return dims and the bytes."""
+    kind = "image" if magic == IMAGE_MAGIC else "label"
+    ndim = magic & 0xFF
+    if len(data) < 4:
+        raise IdxError(f"{path}: truncated: {len(data)} bytes, too short for an IDX magic number")
+    found = int.from_bytes(data[:4], "big")
+    if found != magic:
+        raise IdxError(f"{path}: bad magic number {found} (expected {magic} for an IDX {kind} file)")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise IdxError(f"{path}: truncated header: {len(data)} bytes, need {header}")
+    dims = tuple(int.from_bytes(data[4 + 4 * k:8 + 4 * k], "big") for k in range(ndim))
+    need = int(np.prod(dims, dtype=np.int64))
+    have = len(data) - header
+    if have < need:
+        raise IdxError(f"{path}: truncated: header promises {' x '.join(map(str, dims))} = {need} "
+                       f"bytes of {kind} data, file has {have}")
+    if have > need:
+        raise IdxError(f"{path}: {have - need} unexpected bytes after the {need} bytes of {kind} data")
+    return dims, np.frombuffer(data, dtype=np.uint8, offset=header)
+
+
+def read_images(path: Path) -> tuple[U8, tuple[int, int], str]:
+    """Images of an IDX3 file as uint8 rows, their (rows, cols), and the file's SHA-256."""
+    data, sha = read_file(path)
+    (n, rows, cols), pixels = parse_idx(data, path, IMAGE_MAGIC)
+    return pixels.reshape(n, rows * cols), (rows, cols), sha
+
+
+def read_labels(path: Path) -> tuple[U8, str]:
+    """Labels of an IDX1 file as uint8 codes (checked to lie in 0..9), and the file's SHA-256."""
+    data, sha = read_file(path)
+    _, labels = parse_idx(data, path, LABEL_MAGIC)
+    if labels.size and labels.max() >= N_CLASSES:
+        raise IdxError(f"{path}: label {int(labels.max())} outside 0..{N_CLASSES - 1}")
+    return labels, sha
+
+
+def find_file(data_dir: Path, stem: str) -> Path:
+    """stem.gz or stem in data_dir (gzip is detected from the content, not the name)."""
+    for name in (f"{stem}.gz", stem):
+        if (Path(data_dir) / name).is_file():
+            return Path(data_dir) / name
+    raise IdxError(f"{Path(data_dir) / stem}[.gz]: file not found")
+
+
+def load_dataset(data_dir: str | Path) -> MnistData:
+    """Read and cross-check the four IDX files of data_dir; pixels stay uint8."""
+    paths = {key: find_file(Path(data_dir), stem) for key, stem in STEMS.items()}
+    x_train, shape, sha_xtr = read_images(paths["train_images"])
+    t_train, sha_ttr = read_labels(paths["train_labels"])
+    x_test, test_shape, sha_xte = read_images(paths["test_images"])
+    t_test, sha_tte = read_labels(paths["test_labels"])
+    for x, t, xp, tp in ((x_train, t_train, "train_images", "train_labels"),
+                         (x_test, t_test, "test_images", "test_labels")):
+        if x.shape[0] != t.shape[0]:
+            raise IdxError(f"{paths[xp]} has {x.shape[0]} images but {paths[tp]} has {t.shape[0]} labels")
+    if test_shape != shape:
+        raise IdxError(f"{paths['test_images']}: images are {test_shape}, training images are {shape}")
+    shas = dict(zip(STEMS, (sha_xtr, sha_ttr, sha_xte, sha_tte), strict=True))
+    files = {key: {"path": str(paths[key].resolve()), "sha256": shas[key]} for key in STEMS}
+    return MnistData(x_train, t_train, x_test, t_test, shape, files)
+
+
+def normalize(x: U8) -> NDArray[np.float64]:
+    """Pixels scaled to [0, 1] as float64 (the book's normalize=True); use per batch or chunk."""
+    return x.astype(np.float64) / 255.0
+
+
+def one_hot(labels: U8, n_classes: int = N_CLASSES) -> NDArray[np.float64]:
+    """One-hot rows for 0-based label codes."""
+    out = np.zeros((labels.size, n_classes))
+    out[np.arange(labels.size), labels] = 1.0
+    return out
+
+
+def default_data_dir(dataset: str) -> Path:
+    """Where a dataset lives unless --data-dir says otherwise."""
+    if dataset == "fashion-mnist":
+        return Path(FASHION_MNIST_DIR)
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "dlfs" / "mnist"
+
+
+def mirror_list() -> list[str]:
+    """Base URLs to try in order: $DLFS_MNIST_MIRRORS (comma or space separated) or the defaults."""
+    env = os.environ.get(MIRRORS_ENV, "").replace(",", " ").split()
+    return [m if m.endswith("/") else m + "/" for m in env] or list(DEFAULT_MIRRORS)
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def fetch(url: str, dest: Path, sha256: str, timeout: float = 60.0) -> str | None:
+    """Download url into dest atomically if its SHA-256 matches; None on success, else why not."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    chmod_default(Path(tmp))
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+            while chunk := resp.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != sha256:
+            return f"SHA-256 {digest.hexdigest()} != expected {sha256}"
+        os.replace(tmp, dest)
+        return None
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
+        return str(err)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def download_mnist(dest_dir: str | Path, mirrors: list[str] | None = None,
+                   checksums: dict[str, str] | None = None, log: bool = True) -> dict[str, Path]:
+    """Fetch each missing or wrong file from the first mirror that serves the right bytes."""
+    dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    mirrors = mirror_list() if mirrors is None else mirrors
+    got = {}
+    for name, sha in (MNIST_SHA256 if checksums is None else checksums).items():
+        dest = dest_dir / name
+        if dest.is_file() and sha256_of(dest) == sha:
+            got[name] = dest
+            continue
+        failures = []
+        for base in mirrors:
+            why = fetch(base + name, dest, sha)
+            if why is None:
+                break
+            failures.append(f"{base + name}: {why}")
+            if log:
+                print(f"download failed, trying next mirror: {failures[-1]}")
+        else:
+            raise IdxError(f"{dest}: no mirror served a valid copy:\n  " + "\n  ".join(failures))
+        got[name] = dest
+    return got

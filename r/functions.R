@@ -1,0 +1,122 @@
+# Activation and loss functions (the book's common/functions.py, made
+# exact-safe). Mirrors python/functions.py.
+
+# The book's guard against log(0); it biases the loss by ~1e-7.
+ce_delta <- 1e-7
+
+#' Shape of an array as numpy reports it: dim, or the length of a plain vector
+#'
+#' @param a A vector, matrix or array.
+#' @return Integer vector of extents.
+shape_of <- function(a) {
+  if (is.null(dim(a))) length(a) else dim(a)
+}
+
+#' Logistic function, accurate to 2 ULP over all doubles (subnormals included)
+#'
+#' @param x Numeric vector, matrix or array; its dim is kept.
+#' @return sigmoid(x), same shape as x.
+sigmoid <- function(x) {
+  # exp(-|x|) never overflows; e / (1 + e) keeps the tiny results of x < 0
+  # that 1 / (1 + exp(-x)) loses.
+  e <- exp(-abs(x))
+  d <- 1 + e
+  s <- 1 / d
+  # which() drops NaN tests, so NaN inputs stay NaN through the 1 / d branch.
+  neg <- which(x < 0)
+  s[neg] <- e[neg] / d[neg]
+  s
+}
+
+#' Derivative of the sigmoid with respect to its input x
+#'
+#' @param x Numeric vector, matrix or array.
+#' @return sigmoid'(x), same shape as x.
+sigmoid_grad <- function(x) {
+  # s(x) * s(-x) equals s(x) * (1 - s(x)) but keeps its digits where
+  # 1 - s(x) would cancel.
+  sigmoid(x) * sigmoid(-x)
+}
+
+#' Softmax of a vector, or of each row of a matrix, shifted by the max
+#'
+#' The shift by the row maximum means exp never overflows.
+#'
+#' @param x Numeric vector or matrix (one distribution per row).
+#' @return Probabilities, same shape as x.
+softmax <- function(x) {
+  if (is.matrix(x)) {
+    # max.col picks the row maxima in one pass; "first" uses exact
+    # comparisons. Subtracting a length-nrow vector recycles down columns,
+    # i.e. row-wise, without sweep().
+    row_max <- x[cbind(seq_len(nrow(x)), max.col(x, ties.method = "first"))]
+    e <- exp(x - row_max)
+    return(e / rowSums(e))
+  }
+  e <- exp(x - max(x))
+  e / sum(e)
+}
+
+#' Class codes 0..K-1 of t (one-hot rows or codes already), checked against y
+#'
+#' Codes are 0-based, as in Python and the fixtures; index R arrays with
+#' `labels + 1L`. Whole-number doubles are accepted as codes because R's
+#' numeric literals (and rpy2's conversions) are double.
+#'
+#' @param t One-hot array of y's shape, or integer codes of shape y minus its
+#'   last extent.
+#' @param y Predictions: a vector (one sample) or a matrix (rows).
+#' @return Integer vector of 0-based class codes.
+labels_of <- function(t, y) {
+  y_shape <- shape_of(y)
+  t_shape <- shape_of(t)
+  k <- y_shape[length(y_shape)]
+  if (identical(as.integer(t_shape), as.integer(y_shape))) {
+    if (is.matrix(t)) {
+      return(max.col(t, ties.method = "first") - 1L)
+    }
+    return(which.max(t) - 1L)
+  }
+  codes_shape <- if (length(y_shape) > 1) y_shape[-length(y_shape)] else 1L
+  if (anyNA(t)) {
+    stop("labels t contain NA or NaN", call. = FALSE)
+  }
+  whole <- is.integer(t) || (is.double(t) && all(t == trunc(t)))
+  if (length(dim(t)) > 1 || length(t) != prod(codes_shape) || !whole) {
+    stop(sprintf(paste(
+      "t must be one-hot of shape (%s) or integer labels of shape (%s),",
+      "got %s (%s)"
+    ), toString(y_shape), toString(codes_shape), typeof(t), toString(t_shape)),
+    call. = FALSE)
+  }
+  if (length(t) && (min(t) < 0 || max(t) >= k)) {
+    stop(sprintf("labels must lie in 0..%d, got %s..%s",
+                 k - 1L, min(t), max(t)), call. = FALSE)
+  }
+  as.integer(t)
+}
+
+#' Mean over the batch of -log(y[true class] + 1e-7)
+#'
+#' @param y Probabilities: a vector (one sample) or a matrix (one row each).
+#' @param t One-hot array of y's shape, or 0-based class codes.
+#' @return The loss, a double scalar.
+cross_entropy_error <- function(y, t) {
+  labels <- labels_of(t, y)
+  y2 <- if (is.matrix(y)) y else matrix(y, nrow = 1L)
+  picked <- y2[cbind(seq_len(nrow(y2)), labels + 1L)]
+  -sum(log(picked + ce_delta)) / nrow(y2)
+}
+
+#' Half the sum of squared differences, as the book defines it
+#'
+#' @param y,t Numeric arrays of the same shape.
+#' @return A double scalar.
+mean_squared_error <- function(y, t) {
+  # R would recycle a shorter t silently where numpy raises.
+  if (!identical(as.integer(shape_of(y)), as.integer(shape_of(t)))) {
+    stop(sprintf("y has shape (%s) but t has shape (%s)",
+                 toString(shape_of(y)), toString(shape_of(t))), call. = FALSE)
+  }
+  0.5 * sum((y - t)^2)
+}

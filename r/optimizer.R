@@ -1,0 +1,30 @@
+# Stochastic gradient descent update. Mirrors python/optimizer.py.
+
+#' New parameters p - lr * g for every key; the inputs are not modified
+#'
+#' @param params Named list of double arrays.
+#' @param grads Named list with the same names and shapes.
+#' @param lr Learning rate.
+#' @return A new named list in params' key order.
+sgd_update <- function(params, grads, lr = 0.01) {
+  keys <- names(params)
+  if (!setequal(keys, names(grads)) || anyDuplicated(keys) ||
+        length(keys) != length(grads)) {
+    stop(sprintf("params [%s] and grads [%s] have different keys",
+                 toString(sort(keys)), toString(sort(names(grads)))),
+         call. = FALSE)
+  }
+  for (key in keys) {
+    # Compare dim and length: R would recycle a mismatched gradient silently.
+    p <- params[[key]]
+    g <- grads[[key]]
+    if (!identical(dim(p), dim(g)) || length(p) != length(g)) {
+      stop(sprintf("%s: param shape (%s) != grad shape (%s)", key,
+                   toString(shape_of(p)), toString(shape_of(g))),
+           call. = FALSE)
+    }
+  }
+  out <- lapply(keys, function(key) params[[key]] - lr * grads[[key]])
+  names(out) <- keys
+  out
+}

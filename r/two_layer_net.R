@@ -1,0 +1,195 @@
+# The book's two-layer net: affine - sigmoid - affine - softmax, with backprop
+# and numerical gradients. Mirrors python/two_layer_net.py.
+
+param_keys <- c("W1", "b1", "W2", "b2")
+
+#' input_size -> hidden_size (sigmoid) -> output_size (softmax)
+#'
+#' With a seed, W1 then W2 are drawn row-major from rng(seed), so the weights
+#' equal Python's TwoLayerNet(..., seed=seed) bit for bit; biases start at 0.
+#'
+#' @param input_size,hidden_size,output_size Layer widths.
+#' @param weight_init_std Scale of the normal initial weights.
+#' @param seed NULL (R's own rnorm) or a seed for rng().
+#' @return A list of class "TwoLayerNet" with params (W1, b1, W2, b2) and
+#'   shapes.
+TwoLayerNet <- function(input_size, hidden_size, output_size, # nolint: object_name_linter.
+                        weight_init_std = 0.01, seed = NULL) {
+  if (is.null(seed)) {
+    draw <- stats::rnorm
+  } else {
+    gen <- rng(seed)
+    draw <- function(n) normal(gen, n)
+  }
+  # numpy reshapes a flat draw row-major, hence byrow = TRUE.
+  w1 <- matrix(weight_init_std * draw(input_size * hidden_size),
+               nrow = input_size, byrow = TRUE)
+  w2 <- matrix(weight_init_std * draw(hidden_size * output_size),
+               nrow = hidden_size, byrow = TRUE)
+  shapes <- list(W1 = as.integer(c(input_size, hidden_size)),
+                 b1 = as.integer(hidden_size),
+                 W2 = as.integer(c(hidden_size, output_size)),
+                 b2 = as.integer(output_size))
+  net <- structure(list(params = NULL, shapes = shapes), class = "TwoLayerNet")
+  set_params(net, list(W1 = w1, b1 = numeric(hidden_size),
+                       W2 = w2, b2 = numeric(output_size)))
+}
+
+#' Replace all weights at once, after checking keys, shapes and type
+#'
+#' The counterpart of Python's params property setter; `net$params <- new`
+#' goes through it too.
+#'
+#' @param net A TwoLayerNet.
+#' @param params Named list W1, b1 (plain vector), W2, b2 (plain vector).
+#' @return The net with the new params.
+set_params <- function(net, params) {
+  if (!is.list(params) || !setequal(names(params), param_keys) ||
+        length(params) != length(param_keys)) {
+    stop(sprintf("params must have keys (%s), got (%s)",
+                 toString(param_keys), toString(names(params))), call. = FALSE)
+  }
+  for (key in param_keys) {
+    value <- params[[key]]
+    want <- net$shapes[[key]]
+    shape_ok <- if (length(want) == 2L) {
+      identical(dim(value), want)
+    } else {
+      is.null(dim(value)) && length(value) == want
+    }
+    if (!is.double(value) || !shape_ok) {
+      stop(sprintf("params$%s must be double of shape (%s), got %s (%s)",
+                   key, toString(want), typeof(value),
+                   toString(shape_of(value))), call. = FALSE)
+    }
+  }
+  net <- unclass(net)
+  net$params <- params[param_keys]
+  structure(net, class = "TwoLayerNet")
+}
+
+#' @describeIn set_params Validating `net$params <- value`.
+#' @param x A TwoLayerNet.
+#' @param name Element name; only "params" may be replaced.
+#' @param value The new element.
+`$<-.TwoLayerNet` <- function(x, name, value) {
+  if (!identical(name, "params")) {
+    stop(sprintf("only params can be replaced, not %s", name), call. = FALSE)
+  }
+  set_params(x, value)
+}
+
+#' x as a finite double batch (or one sample) with input_size columns
+#'
+#' @param net A TwoLayerNet.
+#' @param x Matrix (one sample per row) or vector (one sample).
+#' @return x as double, its shape unchanged.
+check_input <- function(net, x) {
+  n_in <- net$shapes$W1[1L]
+  cols <- if (is.matrix(x)) ncol(x) else if (is.null(dim(x))) length(x)
+  if (!is.numeric(x) || is.null(cols) || cols != n_in) {
+    stop(sprintf("x must have %d columns, got shape (%s)",
+                 n_in, toString(shape_of(x))), call. = FALSE)
+  }
+  if (!is.double(x)) storage.mode(x) <- "double"
+  # anyNA and sum make no logical copy of a big batch; only a sum that
+  # overflows (or an infinite x) needs the elementwise look.
+  if (anyNA(x) || (!is.finite(sum(x)) && !all(is.finite(x)))) {
+    stop("x contains NaN or infinite values", call. = FALSE)
+  }
+  x
+}
+
+# A vector sample as a one-row batch.
+as_batch <- function(x) {
+  if (is.matrix(x)) x else matrix(x, nrow = 1L)
+}
+
+#' Class probabilities for each row of x
+#'
+#' @param object A TwoLayerNet.
+#' @param x Matrix (one sample per row) or vector (one sample).
+#' @param params Weights to use (default: the net's own).
+#' @param ... Unused.
+#' @return Matrix of probabilities (a vector for a vector x).
+predict.TwoLayerNet <- function(object, x, params = object$params, ...) {
+  x <- check_input(object, x)
+  x2 <- as_batch(x)
+  n <- nrow(x2)
+  # rep(b, each = n) lays the bias out column-major: the same as adding it
+  # to every row, without sweep().
+  a1 <- x2 %*% params$W1 + rep(params$b1, each = n)
+  z1 <- sigmoid(a1)
+  a2 <- z1 %*% params$W2 + rep(params$b2, each = n)
+  y <- softmax(a2)
+  if (is.matrix(x)) y else y[1L, ]
+}
+
+#' Cross-entropy error of the predictions
+#'
+#' @inheritParams predict.TwoLayerNet
+#' @param net A TwoLayerNet.
+#' @param t One-hot rows or 0-based class codes.
+#' @return The loss.
+loss <- function(net, x, t, params = net$params) {
+  cross_entropy_error(predict(net, x, params), t)
+}
+
+#' Share of rows whose most probable class (first on ties) is the true one
+#'
+#' @inheritParams loss
+#' @return A double in 0..1.
+accuracy <- function(net, x, t) {
+  y <- predict(net, x)
+  y2 <- as_batch(y)
+  labels <- labels_of(t, y)
+  # ties.method = "first" is np.argmax's rule.
+  sum(max.col(y2, ties.method = "first") - 1L == labels) / nrow(y2)
+}
+
+#' @describeIn numerical_gradient Central-difference gradient of a net's loss
+#'   for each weight array (slow; the definition).
+#' @param t One-hot rows or 0-based class codes.
+numerical_gradient.TwoLayerNet <- function(f, x, t, ...) {
+  net <- f
+  x <- check_input(net, x)
+  trial <- net$params
+  loss_at <- function(key, w) {
+    # The loss reads the params it is given, which include the perturbed w.
+    p <- trial
+    p[[key]] <- w
+    loss(net, x, t, p)
+  }
+  grads <- lapply(param_keys, function(key) {
+    numerical_gradient(function(w) loss_at(key, w), trial[[key]])
+  })
+  names(grads) <- param_keys
+  grads
+}
+
+#' Backprop gradient of the loss (without the 1e-7 guard) for each weight
+#'
+#' @inheritParams loss
+#' @return Named list W1, b1, W2, b2.
+gradient <- function(net, x, t) {
+  p <- net$params
+  x <- check_input(net, x)
+  x2 <- as_batch(x)
+  batch_num <- nrow(x2)
+  a1 <- x2 %*% p$W1 + rep(p$b1, each = batch_num)
+  z1 <- sigmoid(a1)
+  a2 <- z1 %*% p$W2 + rep(p$b2, each = batch_num)
+  y <- softmax(a2)
+  labels <- labels_of(t, if (is.matrix(x)) y else y[1L, ])
+  dy <- y
+  true_class <- cbind(seq_len(batch_num), labels + 1L)
+  dy[true_class] <- dy[true_class] - 1 # y - t for one-hot t
+  dy <- dy / batch_num
+  grad_w2 <- crossprod(z1, dy)
+  grad_b2 <- colSums(dy)
+  da1 <- tcrossprod(dy, p$W2)
+  dz1 <- sigmoid_grad(a1) * da1
+  grad_w1 <- crossprod(x2, dz1)
+  grad_b1 <- colSums(dz1)
+  list(W1 = grad_w1, b1 = grad_b1, W2 = grad_w2, b2 = grad_b2)
+}
