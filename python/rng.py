@@ -67,6 +67,13 @@ class Rng:
         self.s2 = [(SEED_BASE + seed * SEED_MULT2 * (j + 1)) % M2 for j in range(3)]
         self.next_counts(WARM_UP)
 
+    @classmethod
+    def from_state(cls, s1: list[int], s2: list[int]) -> "Rng":
+        """A generator at a raw state (no seeding, no warm-up), e.g. L'Ecuyer's all-12345 state."""
+        rng = cls.__new__(cls)
+        rng.s1, rng.s2 = list(s1), list(s2)
+        return rng
+
     def next_counts(self, n: int) -> list[int]:
         """Advance n steps; return the integer outputs 1..M1 of which uniforms are k * NORM."""
         s10, s11, s12 = self.s1

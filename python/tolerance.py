@@ -52,10 +52,9 @@ def bound_of(cls: dict, expected: np.ndarray, err_scale: np.ndarray | None) -> n
 
 def log_relative_error(got: np.ndarray, expected: np.ndarray) -> np.ndarray:
     """NIST StRD's digits of agreement, -log10(|got - exp| / |exp|), capped at 17."""
-    diff = np.abs(got - expected)
     scale = np.where(expected == 0, 1.0, np.abs(expected))
-    with np.errstate(divide="ignore"):
-        return np.minimum(17.0, -np.log10(diff / scale))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.minimum(17.0, -np.log10(np.abs(got - expected) / scale))
 
 
 def compare_array(got: Any, expected: np.ndarray, cls: dict, err_scale: Any = None,
@@ -75,7 +74,7 @@ def compare_array(got: Any, expected: np.ndarray, cls: dict, err_scale: Any = No
     finite = np.isfinite(expected) & np.isfinite(got)
     special_ok = np.where(np.isnan(expected), np.isnan(got),
                           np.where(np.isinf(expected), got == expected, np.isfinite(got)))
-    diff = np.where(finite, np.abs(got - expected), 0.0)
+    diff = np.abs(np.where(finite, got, 0.0) - np.where(finite, expected, 0.0))
     if bitexact:
         bound = np.zeros_like(expected)
         same = (got.view(np.int64) == expected.view(np.int64)) | (np.isnan(got) & np.isnan(expected))
@@ -87,7 +86,7 @@ def compare_array(got: Any, expected: np.ndarray, cls: dict, err_scale: Any = No
     ratio = np.where(special_ok, ratio, np.inf)
     worst = int(np.argmax(ratio))
     scale = ulp(expected).flat[worst] if unit == "ulp" else 1.0
-    index = list(np.unravel_index(worst, expected.shape)) if expected.ndim else []
+    index = [int(i) for i in np.unravel_index(worst, expected.shape)] if expected.ndim else []
     where = f"{index}: got {got.flat[worst]!r}, expected {expected.flat[worst]!r}"
     digits = float(np.min(np.where(finite, log_relative_error(got, expected), 17.0)))
     error = diff.flat[worst] / scale if special_ok.flat[worst] else np.inf

@@ -60,8 +60,9 @@ softmax <- function(x) {
 #' Class codes 0..K-1 of t (one-hot rows or codes already), checked against y
 #'
 #' Codes are 0-based, as in Python and the fixtures; index R arrays with
-#' `labels + 1L`. Whole-number doubles are accepted as codes because R's
-#' numeric literals (and rpy2's conversions) are double.
+#' `labels + 1L`. Codes must be integer (1L, as.integer()), as Python
+#' requires an integer dtype: a double t of the wrong shape is more likely a
+#' malformed one-hot than labels.
 #'
 #' @param t One-hot array of y's shape, or integer codes of shape y minus its
 #'   last extent.
@@ -69,31 +70,30 @@ softmax <- function(x) {
 #' @return Integer vector of 0-based class codes.
 labels_of <- function(t, y) {
   y_shape <- shape_of(y)
-  t_shape <- shape_of(t)
-  k <- y_shape[length(y_shape)]
-  if (identical(as.integer(t_shape), as.integer(y_shape))) {
+  if (identical(as.integer(shape_of(t)), as.integer(y_shape))) {
+    # One-hot: ties.method = "first" and which.max are np.argmax's rule.
     if (is.matrix(t)) {
       return(max.col(t, ties.method = "first") - 1L)
     }
     return(which.max(t) - 1L)
   }
   codes_shape <- if (length(y_shape) > 1) y_shape[-length(y_shape)] else 1L
-  if (anyNA(t)) {
-    stop("labels t contain NA or NaN", call. = FALSE)
-  }
-  whole <- is.integer(t) || (is.double(t) && all(t == trunc(t)))
-  if (length(dim(t)) > 1 || length(t) != prod(codes_shape) || !whole) {
+  if (!is.integer(t) || length(dim(t)) > 1 || length(t) != prod(codes_shape)) {
     stop(sprintf(paste(
       "t must be one-hot of shape (%s) or integer labels of shape (%s),",
       "got %s (%s)"
-    ), toString(y_shape), toString(codes_shape), typeof(t), toString(t_shape)),
-    call. = FALSE)
+    ), toString(y_shape), toString(codes_shape), typeof(t),
+    toString(shape_of(t))), call. = FALSE)
+  }
+  k <- y_shape[length(y_shape)]
+  if (anyNA(t)) {
+    stop("labels t contain NA", call. = FALSE)
   }
   if (length(t) && (min(t) < 0 || max(t) >= k)) {
     stop(sprintf("labels must lie in 0..%d, got %s..%s",
                  k - 1L, min(t), max(t)), call. = FALSE)
   }
-  as.integer(t)
+  t
 }
 
 #' Mean over the batch of -log(y[true class] + 1e-7)

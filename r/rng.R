@@ -95,8 +95,7 @@ qnorm_as241 <- function(p) {
 #' @param seed Whole number in 0..2^31-1.
 #' @return An environment of class "Rng" holding s1 and s2.
 rng <- function(seed) {
-  if (!is.numeric(seed) || length(seed) != 1L || is.na(seed) ||
-        seed != trunc(seed) || seed < 0 || seed > max_seed) {
+  if (!is_whole_in(seed, 0, max_seed)) {
     stop(sprintf("seed must be an integer in 0..%.0f, got %s",
                  max_seed, deparse(seed)), call. = FALSE)
   }
@@ -116,11 +115,7 @@ rng <- function(seed) {
 #' @param s2 Three whole numbers in 0..m2-1 (not all zero).
 #' @return An environment of class "Rng".
 rng_from_state <- function(s1, s2) {
-  ok <- function(s, m) {
-    is.numeric(s) && length(s) == 3L && !anyNA(s) && all(s == trunc(s)) &&
-      all(s >= 0 & s < m) && any(s > 0)
-  }
-  if (!ok(s1, m1) || !ok(s2, m2)) {
+  if (!is_state(s1, m1) || !is_state(s2, m2)) {
     stop("s1 and s2 must be three whole numbers below m1 and m2, not all 0",
          call. = FALSE)
   }
@@ -129,6 +124,26 @@ rng_from_state <- function(s1, s2) {
   gen$s2 <- as.double(s2)
   class(gen) <- "Rng"
   gen
+}
+
+#' Is x one whole number in lo..hi?
+#'
+#' @param x Value to check.
+#' @param lo,hi Inclusive limits.
+#' @return TRUE or FALSE.
+is_whole_in <- function(x, lo, hi) {
+  is.numeric(x) && length(x) == 1L && !is.na(x) && x == trunc(x) &&
+    x >= lo && x <= hi
+}
+
+#' Is s three whole numbers in 0..m-1, not all zero (a component's state)?
+#'
+#' @param s Value to check.
+#' @param m The component's modulus.
+#' @return TRUE or FALSE.
+is_state <- function(s, m) {
+  is.numeric(s) && length(s) == 3L && !anyNA(s) && all(s == trunc(s)) &&
+    all(s >= 0 & s < m) && any(s > 0)
 }
 
 #' p mod m (result in 0..m-1) for whole doubles |p| < 2^53
@@ -200,8 +215,7 @@ normal <- function(gen, n) {
 #' @param high Number of values, 1..2^31.
 #' @return Integer vector of 0-based codes.
 integers <- function(gen, high, n) {
-  if (!is.numeric(high) || length(high) != 1L || is.na(high) ||
-        high < 1 || high > 2^31 || high != trunc(high)) {
+  if (!is_whole_in(high, 1, 2^31)) {
     stop(sprintf("high must be in 1..2^31, got %s", deparse(high)),
          call. = FALSE)
   }

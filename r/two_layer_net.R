@@ -13,8 +13,8 @@ param_keys <- c("W1", "b1", "W2", "b2")
 #' @param seed NULL (R's own rnorm) or a seed for rng().
 #' @return A list of class "TwoLayerNet" with params (W1, b1, W2, b2) and
 #'   shapes.
-TwoLayerNet <- function(input_size, hidden_size, output_size, # nolint: object_name_linter.
-                        weight_init_std = 0.01, seed = NULL) {
+TwoLayerNet <- function( # nolint: object_name_linter.
+    input_size, hidden_size, output_size, weight_init_std = 0.01, seed = NULL) {
   if (is.null(seed)) {
     draw <- stats::rnorm
   } else {
@@ -52,12 +52,7 @@ set_params <- function(net, params) {
   for (key in param_keys) {
     value <- params[[key]]
     want <- net$shapes[[key]]
-    shape_ok <- if (length(want) == 2L) {
-      identical(dim(value), want)
-    } else {
-      is.null(dim(value)) && length(value) == want
-    }
-    if (!is.double(value) || !shape_ok) {
+    if (!is.double(value) || !has_shape(value, want)) {
       stop(sprintf("params$%s must be double of shape (%s), got %s (%s)",
                    key, toString(want), typeof(value),
                    toString(shape_of(value))), call. = FALSE)
@@ -66,6 +61,18 @@ set_params <- function(net, params) {
   net <- unclass(net)
   net$params <- params[param_keys]
   structure(net, class = "TwoLayerNet")
+}
+
+#' Does value have this shape: a matrix's dim, or a plain vector's length?
+#'
+#' @param value An array.
+#' @param want Integer extents (length 1 for a plain vector).
+#' @return TRUE or FALSE.
+has_shape <- function(value, want) {
+  if (length(want) == 2L) {
+    return(identical(dim(value), want))
+  }
+  is.null(dim(value)) && length(value) == want
 }
 
 #' @describeIn set_params Validating `net$params <- value`.

@@ -1,0 +1,193 @@
+"""Train the book's TwoLayerNet on (Fashion-)MNIST: ``python -m python.train --help``.
+
+Same flags, same numbers as ``Rscript r/train.R``. The experiment, as in the book's ch04/train_neuralnet.py:
+- net = TwoLayerNet(784, hidden, 10, weight_init_std, seed=seed); minibatches come from a second
+  generator Rng(seed + 1): each iteration draws integers(train_size, batch_size), with replacement;
+- loop index i = 0..iters-1: gradient on the minibatch, sgd_update, then the minibatch loss *after*
+  the update (the book's order) is row ``i`` of metrics.csv;
+- when i % eval_every == 0 (so first after one update, at i = 0), train accuracy over the whole
+  (limited) training set and test accuracy over the test set, in chunks of EVAL_CHUNK rows;
+- final accuracies in summary.json are those of the final weights (re-evaluated unless the last
+  iteration was an evaluation one); checkpoint.bin holds the final weights.
+"""
+
+import argparse
+import json
+import platform
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from python.checkpoint import CheckpointError, atomic_path, load_checkpoint, save_checkpoint, write_atomic
+from python.mnist import IdxError, MnistData, default_data_dir, download_mnist, load_dataset, normalize
+from python.optimizer import sgd_update
+from python.plots import Progress, plot_curves
+from python.rng import MAX_SEED, Rng
+from python.two_layer_net import TwoLayerNet
+
+EVAL_CHUNK = 10000
+OUTPUTS = ("metrics.csv", "epochs.csv", "summary.json", "curves.png", "checkpoint.bin")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, identical to r/train.R's."""
+    p = argparse.ArgumentParser(prog="python -m python.train", description=__doc__.splitlines()[0])
+    p.add_argument("--iters", type=int, default=10000, help="SGD iterations [10000]")
+    p.add_argument("--batch-size", type=int, default=100, help="minibatch size [100]")
+    p.add_argument("--lr", type=float, default=0.1, help="learning rate [0.1]")
+    p.add_argument("--hidden", type=int, default=50, help="hidden units [50]")
+    p.add_argument("--weight-init-std", type=float, default=0.01, help="initial weight scale [0.01]")
+    p.add_argument("--seed", type=int, default=0, help="weights from Rng(seed), batches from Rng(seed+1) [0]")
+    p.add_argument("--grad", choices=("backprop", "numerical"), default="backprop", help="[backprop]")
+    p.add_argument("--eval-every", type=int, default=None,
+                   help="evaluate when iteration %% N == 0 [one epoch: max(1, train_size %% batch_size)]")
+    p.add_argument("--dataset", choices=("fashion-mnist", "mnist"), default="fashion-mnist")
+    p.add_argument("--data-dir", default=None, help="directory of the four IDX files (.gz or not)")
+    p.add_argument("--download", action="store_true", help="fetch missing MNIST files (checksummed)")
+    p.add_argument("--out", default=None, help="output directory [runs/<timestamp>-python-seed<N>]")
+    p.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
+    p.add_argument("--checkpoint-in", default=None, help="start from these weights instead of random ones")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
+    return p
+
+
+def check_args(p: argparse.ArgumentParser, a: argparse.Namespace) -> None:
+    """Reject out-of-range flag values with argparse's usage error (exit status 2)."""
+    for name in ("iters", "batch_size", "hidden", "eval_every", "train_limit"):
+        value = getattr(a, name)
+        if value is not None and value < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    if not 0 <= a.seed < MAX_SEED:
+        p.error(f"--seed must be in 0..{MAX_SEED - 1}, got {a.seed}")
+    if a.download and a.dataset != "mnist":
+        p.error("--download is only available with --dataset mnist")
+
+
+def versions() -> dict[str, str]:
+    """Language, library and BLAS versions."""
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    return {"language": "python", "python": platform.python_version(), "numpy": np.__version__,
+            "blas": f"{blas.get('name')} {blas.get('version')}", "platform": platform.platform()}
+
+
+def count_correct(net: TwoLayerNet, x: np.ndarray, t: np.ndarray) -> int:
+    """Rows whose most probable class (first on ties) is the label, scaling one chunk at a time."""
+    correct = 0
+    for start in range(0, x.shape[0], EVAL_CHUNK):
+        y = net.predict(normalize(x[start:start + EVAL_CHUNK]))
+        correct += int(np.sum(np.argmax(y, axis=1) == t[start:start + EVAL_CHUNK]))
+    return correct
+
+
+def train(a: argparse.Namespace, data: MnistData, net: TwoLayerNet, bar: Progress) -> dict:
+    """Run the SGD loop; return losses, evaluations and timings."""
+    x_train, t_train = data.x_train, data.t_train
+    n_train = x_train.shape[0]
+    batches = Rng(a.seed + 1)
+    losses, evals, eval_seconds = [], [], 0.0
+    start = time.perf_counter()
+    for i in range(a.iters):
+        idx = batches.integers(n_train, a.batch_size)
+        x_batch, t_batch = normalize(x_train[idx]), t_train[idx]
+        grad_fn = net.gradient if a.grad == "backprop" else net.numerical_gradient
+        grads = grad_fn(x_batch, t_batch)
+        net.params = sgd_update(net.params, grads, a.lr)
+        losses.append(net.loss(x_batch, t_batch))
+        if i % a.eval_every == 0:
+            t0 = time.perf_counter()
+            evals.append((i // a.eval_every, i, count_correct(net, x_train, t_train) / n_train,
+                          count_correct(net, data.x_test, data.t_test) / data.x_test.shape[0]))
+            eval_seconds += time.perf_counter() - t0
+            bar.write(f"train acc, test acc | {evals[-1][2]:.4f}, {evals[-1][3]:.4f}")
+        bar.update(i + 1, losses[-1])
+    train_seconds = time.perf_counter() - start
+    if evals and evals[-1][1] == a.iters - 1:
+        final = evals[-1][2:]
+    else:
+        final = (count_correct(net, x_train, t_train) / n_train,
+                 count_correct(net, data.x_test, data.t_test) / data.x_test.shape[0])
+    return {"losses": losses, "evals": evals, "final": final, "train_seconds": train_seconds,
+            "eval_seconds": eval_seconds}
+
+
+def write_outputs(out: Path, a: argparse.Namespace, data: MnistData, net: TwoLayerNet, res: dict,
+                  timing: dict) -> dict:
+    """Write every output through a temporary file and a rename; summary.json last."""
+    save_checkpoint(out / "checkpoint.bin", net.params)
+    write_atomic(out / "metrics.csv", "iter,loss\n" + "".join(
+        f"{i},{loss:.17g}\n" for i, loss in enumerate(res["losses"])))
+    write_atomic(out / "epochs.csv", "epoch,iter,train_acc,test_acc\n" + "".join(
+        f"{e},{i},{tr:.17g},{te:.17g}\n" for e, i, tr, te in res["evals"]))
+    with atomic_path(out / "curves.png") as tmp:
+        plot_curves(tmp, range(len(res["losses"])), res["losses"], [e[0] for e in res["evals"]],
+                    [e[2] for e in res["evals"]], [e[3] for e in res["evals"]],
+                    f"python | {a.dataset} | seed {a.seed} | {a.iters} iterations | grad {a.grad}")
+    timing["wall_seconds"] = time.perf_counter() - timing.pop("t_start")
+    summary = {
+        "flags": dict(vars(a)), "versions": versions(), "batch_generator": f"Rng({a.seed + 1})",
+        "data": {"dir": str(Path(a.data_dir).resolve()), "train_size": int(data.x_train.shape[0]),
+                 "test_size": int(data.x_test.shape[0]), "image_shape": list(data.image_shape),
+                 "files": data.files},
+        "final_train_acc": res["final"][0], "final_test_acc": res["final"][1],
+        "final_loss": res["losses"][-1], "evaluations": len(res["evals"]), "timing": timing,
+        "outputs": list(OUTPUTS),
+    }
+    write_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def run(a: argparse.Namespace) -> dict:
+    """Load the data, train, write the outputs; return the summary."""
+    t_start, started = time.perf_counter(), datetime.now().astimezone()
+    out = Path(a.out or f"runs/{started:%Y%m%d-%H%M%S}-python-seed{a.seed}")
+    if (out / "metrics.csv").exists() or (out / "summary.json").exists():
+        raise FileExistsError(f"{out}: already holds a run's metrics.csv/summary.json; refusing to overwrite")
+    a.data_dir = str(a.data_dir or default_data_dir(a.dataset))
+    if a.download:
+        download_mnist(a.data_dir, log=not a.quiet)
+    data = load_dataset(a.data_dir)
+    if a.train_limit is not None:
+        if a.train_limit > data.x_train.shape[0]:
+            raise IdxError(f"--train-limit {a.train_limit} exceeds the {data.x_train.shape[0]} "
+                           "training images")
+        data.x_train, data.t_train = data.x_train[:a.train_limit], data.t_train[:a.train_limit]
+    a.eval_every = a.eval_every or max(1, data.x_train.shape[0] // a.batch_size)
+    net = TwoLayerNet(data.x_train.shape[1], a.hidden, 10, a.weight_init_std, seed=a.seed)
+    if a.checkpoint_in:
+        net.params = load_checkpoint(a.checkpoint_in)
+    a.out = str(out)
+    out.mkdir(parents=True, exist_ok=True)
+    load_seconds = time.perf_counter() - t_start
+    bar = Progress(a.iters, a.quiet)
+    try:
+        res = train(a, data, net, bar)
+    finally:
+        bar.close()
+    timing = {"t_start": t_start, "started": started.isoformat(timespec="seconds"),
+              "load_seconds": load_seconds,
+              "train_seconds": res["train_seconds"], "eval_seconds": res["eval_seconds"],
+              "seconds_per_iteration": (res["train_seconds"] - res["eval_seconds"]) / a.iters}
+    summary = write_outputs(out, a, data, net, res, timing)
+    print(f"final train acc, test acc | {res['final'][0]:.4f}, {res['final'][1]:.4f} "
+          f"({timing['wall_seconds']:.1f} s) -> {out}")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (1 for data/checkpoint/output errors, 2 for bad flags)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_args(parser, args)
+    try:
+        run(args)
+    except (IdxError, CheckpointError, FileExistsError, KeyError, ValueError) as err:
+        print(f"train: error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+# Checkpoints both languages read and write byte for byte, and atomic
+# (temporary file, then rename) writes. Mirrors python/checkpoint.py, whose
+# docstring specifies the format:
+#   line 1: "DLFS-CHECKPOINT 1"
+#   line 2: one-line JSON header, fixed key order, no spaces
+#   then:   each array's little-endian float64 values, row-major, in order.
+
+checkpoint_magic <- function() charToRaw("DLFS-CHECKPOINT 1\n")
+
+#' Run write_fn(tmp) on a temporary path next to path, then rename it over path
+#'
+#' If write_fn fails, path is left as it was and the temporary file removed.
+#'
+#' @param path Destination file.
+#' @param write_fn Function of one argument, the temporary path.
+#' @return path, invisibly.
+with_atomic_path <- function(path, write_fn) {
+  tmp <- tempfile(paste0(".", basename(path), "."), dirname(path), ".tmp")
+  on.exit(unlink(tmp))
+  write_fn(tmp)
+  if (!file.rename(tmp, path)) {
+    stop(sprintf("%s: cannot rename %s over it", path, tmp), call. = FALSE)
+  }
+  invisible(path)
+}
+
+#' Write a raw vector, or text (UTF-8, as is), to path atomically
+#'
+#' @param path Destination file.
+#' @param data Raw vector or a single character string.
+#' @return path, invisibly.
+write_atomic <- function(path, data) {
+  if (is.character(data)) data <- charToRaw(enc2utf8(data))
+  with_atomic_path(path, function(tmp) writeBin(data, tmp))
+}
+
+#' An error about a checkpoint file
+#'
+#' @param source File name or description.
+#' @param ... sprintf() format and arguments.
+checkpoint_error <- function(source, ...) {
+  stop(paste0(source, ": ", sprintf(...)), call. = FALSE)
+}
+
+#' The checkpoint bytes for a named list of double vectors and matrices
+#'
+#' @param params Named list of double vectors / matrices, written in order.
+#' @return Raw vector.
+encode_checkpoint <- function(params) {
+  entries <- character()
+  blobs <- list()
+  offset <- 0
+  for (name in names(params)) {
+    value <- params[[name]]
+    if (!is.double(value) || length(dim(value)) > 2L) {
+      stop(sprintf("checkpoint array %s must be a double vector or matrix",
+                   name), call. = FALSE)
+    }
+    if (!grepl("^[A-Za-z0-9_]+$", name)) {
+      stop(sprintf("checkpoint array name %s is not [A-Za-z0-9_]+", name),
+           call. = FALSE)
+    }
+    shape <- if (is.matrix(value)) dim(value) else length(value)
+    row_major <- if (is.matrix(value)) as.vector(t(value)) else as.vector(value)
+    blob <- writeBin(row_major, raw(), size = 8L, endian = "little")
+    entries <- c(entries, sprintf(
+      '{"name":"%s","shape":[%s],"offset":%.0f,"nbytes":%.0f,"sha256":"%s"}',
+      name, paste(shape, collapse = ","), offset, length(blob),
+      digest::digest(blob, algo = "sha256", serialize = FALSE)
+    ))
+    blobs[[name]] <- blob
+    offset <- offset + length(blob)
+  }
+  header <- paste0('{"format":"dlfs-checkpoint","version":1,"dtype":"<f8",',
+                   '"order":"C","arrays":[', paste(entries, collapse = ","),
+                   "]}\n")
+  c(checkpoint_magic(), charToRaw(header), unlist(blobs, use.names = FALSE))
+}
+
+#' Named double vectors / matrices from checkpoint bytes, all checks passed
+#'
+#' @param data Raw vector.
+#' @param source Name for error messages.
+#' @return Named list; 2-d arrays as matrices, 1-d as plain vectors.
+decode_checkpoint <- function(data, source = "<bytes>") {
+  magic <- checkpoint_magic()
+  m <- length(magic)
+  if (length(data) < m || !identical(data[seq_len(m)], magic)) {
+    checkpoint_error(source, "not a DLFS checkpoint (bad first line)")
+  }
+  newline <- which(data[-seq_len(m)] == as.raw(10L))
+  if (length(newline) == 0L) {
+    checkpoint_error(source, "truncated header (no end of line)")
+  }
+  end <- m + newline[[1L]]
+  header <- tryCatch(
+    jsonlite::fromJSON(rawToChar(data[(m + 1L):(end - 1L)]),
+                       simplifyVector = FALSE),
+    error = function(e) {
+      checkpoint_error(source, "header is not valid JSON (%s)",
+                       conditionMessage(e))
+    }
+  )
+  if (!identical(header$version, 1L) || !identical(header$dtype, "<f8") ||
+        !identical(header$order, "C")) {
+    checkpoint_error(source, "unsupported header version/dtype/order")
+  }
+  body <- data[-seq_len(end)]
+  total <- sum(vapply(header$arrays, function(a) as.numeric(a$nbytes), 0))
+  if (length(body) != total) {
+    checkpoint_error(source, "%s: header lists %.0f bytes of arrays, file has %d",
+                     if (length(body) < total) "truncated" else "trailing bytes",
+                     total, length(body))
+  }
+  out <- list()
+  for (a in header$arrays) {
+    shape <- as.numeric(unlist(a$shape))
+    count <- prod(shape)
+    if (length(shape) < 1L || length(shape) > 2L || a$nbytes != 8 * count ||
+          a$offset + a$nbytes > length(body)) {
+      checkpoint_error(source, "array %s has unsupported or inconsistent shape",
+                       a$name)
+    }
+    blob <- body[a$offset + seq_len(a$nbytes)]
+    if (digest::digest(blob, algo = "sha256", serialize = FALSE) != a$sha256) {
+      checkpoint_error(source, "array %s fails its SHA-256 check", a$name)
+    }
+    values <- readBin(blob, "double", count, size = 8L, endian = "little")
+    out[[a$name]] <- if (length(shape) == 2L) {
+      matrix(values, shape[[1L]], shape[[2L]], byrow = TRUE)
+    } else {
+      values
+    }
+  }
+  out
+}
+
+#' Write params as a checkpoint file, atomically
+#'
+#' @param path Destination file.
+#' @param params Named list of double vectors / matrices.
+#' @return path, invisibly.
+save_checkpoint <- function(path, params) {
+  write_atomic(path, encode_checkpoint(params))
+}
+
+#' Read a checkpoint file written by either language
+#'
+#' @param path Checkpoint file.
+#' @return Named list of double vectors / matrices.
+load_checkpoint <- function(path) {
+  if (!file.exists(path)) checkpoint_error(path, "file not found")
+  decode_checkpoint(readBin(path, "raw", file.size(path)), path)
+}

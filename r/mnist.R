@@ -1,0 +1,269 @@
+# MNIST-format (IDX) data: strict reading, per-batch scaling, and
+# checksummed MNIST downloads. Mirrors python/mnist.py.
+#
+# Images stay raw bytes, one image per column of a (rows * cols) x n raw
+# matrix (the IDX file's own byte order, so no transpose is needed); they
+# become doubles / 255 only per batch or evaluation chunk (image_batch).
+
+#' IDX magic numbers: ubyte with 3 dims (images) or 1 dim (labels)
+#'
+#' @return Named integer vector.
+idx_magic <- function() c(images = 2051L, labels = 2049L)
+
+#' Stems of the four files of an MNIST-format directory
+#'
+#' @return Named character vector (train_images, ..., test_labels).
+idx_stems <- function() {
+  c(train_images = "train-images-idx3-ubyte",
+    train_labels = "train-labels-idx1-ubyte",
+    test_images = "t10k-images-idx3-ubyte",
+    test_labels = "t10k-labels-idx1-ubyte")
+}
+
+#' SHA-256 of the canonical MNIST .gz files
+#'
+#' The values tensorflow-datasets and many torchvision-based loaders publish
+#' (torchvision itself lists MD5s of the same files).
+#'
+#' @return Named character vector, file name -> hex digest.
+mnist_sha256 <- function() {
+  c("train-images-idx3-ubyte.gz" =
+      "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz" =
+      "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz" =
+      "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz" =
+      "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6")
+}
+
+#' Default MNIST mirrors, tried in order
+#'
+#' @return Character vector of base URLs ending in "/".
+default_mirrors <- function() {
+  c("https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/")
+}
+
+# An error whose message starts with the file it is about.
+idx_error <- function(path, ...) {
+  stop(paste0(path, ": ", sprintf(...)), call. = FALSE)
+}
+
+#' SHA-256 of a file's bytes
+#'
+#' @param path File path.
+#' @return Lower-case hex digest.
+sha256_file <- function(path) {
+  digest::digest(file = path, algo = "sha256", serialize = FALSE)
+}
+
+#' Read and check an IDX ubyte file (plain or gzip, told by its magic bytes)
+#'
+#' @param path File path.
+#' @param magic 2051 (images) or 2049 (labels).
+#' @return list(dims = integer, payload = raw, sha256 = character).
+read_idx <- function(path, magic) {
+  kind <- if (magic == idx_magic()[["images"]]) "image" else "label"
+  if (!file.exists(path)) idx_error(path, "file not found")
+  head <- readBin(path, "raw", 2L)
+  gz <- length(head) == 2L && identical(head, as.raw(c(0x1f, 0x8b)))
+  con <- if (gz) gzfile(path, "rb") else file(path, "rb")
+  on.exit(close(con))
+  first <- readBin(con, "raw", 4L)
+  if (length(first) < 4L) {
+    idx_error(path, "truncated: %d bytes, too short for an IDX magic number",
+              length(first))
+  }
+  found <- sum(as.numeric(first) * 256^(3:0))
+  if (found != magic) {
+    idx_error(path, "bad magic number %.0f (expected %d for an IDX %s file)",
+              found, magic, kind)
+  }
+  ndim <- magic %% 256L
+  dims <- readBin(con, "integer", ndim, size = 4L, endian = "big")
+  if (length(dims) < ndim || anyNA(dims) || any(dims < 0L)) {
+    idx_error(path, "truncated or invalid header")
+  }
+  need <- prod(as.numeric(dims))
+  payload <- readBin(con, "raw", need)
+  if (length(payload) < need) {
+    idx_error(path, paste("truncated: header promises %s = %.0f bytes of %s",
+                          "data, file has %d"),
+              paste(dims, collapse = " x "), need, kind, length(payload))
+  }
+  extra <- length(readBin(con, "raw", 1e6))
+  if (extra > 0L) {
+    idx_error(path, "unexpected bytes after the %.0f bytes of %s data",
+              need, kind)
+  }
+  list(dims = dims, payload = payload, sha256 = sha256_file(path))
+}
+
+#' Images of an IDX3 file as a raw matrix, one image per column
+#'
+#' @param path File path.
+#' @return list(images = raw (rows * cols) x n matrix, image_shape, sha256).
+read_images <- function(path) {
+  idx <- read_idx(path, idx_magic()[["images"]])
+  images <- idx$payload
+  dim(images) <- c(idx$dims[2L] * idx$dims[3L], idx$dims[1L])
+  list(images = images, image_shape = idx$dims[2:3], sha256 = idx$sha256)
+}
+
+#' Labels of an IDX1 file as 0-based integer codes, checked to lie in 0..9
+#'
+#' @param path File path.
+#' @return list(labels = integer vector, sha256).
+read_labels <- function(path) {
+  idx <- read_idx(path, idx_magic()[["labels"]])
+  labels <- as.integer(idx$payload)
+  if (length(labels) > 0L && max(labels) > 9L) {
+    idx_error(path, "label %d outside 0..9", max(labels))
+  }
+  list(labels = labels, sha256 = idx$sha256)
+}
+
+#' stem.gz or stem in data_dir (gzip is told from the content, not the name)
+#'
+#' @param data_dir Directory.
+#' @param stem File name without ".gz".
+#' @return The path found.
+find_idx_file <- function(data_dir, stem) {
+  for (name in paste0(stem, c(".gz", ""))) {
+    path <- file.path(data_dir, name)
+    if (file.exists(path) && !dir.exists(path)) return(path)
+  }
+  idx_error(file.path(data_dir, stem), "file not found (nor with .gz)")
+}
+
+#' Read and cross-check the four IDX files of a directory
+#'
+#' @param data_dir Directory holding the four files, .gz or not.
+#' @return list(x_train, t_train, x_test, t_test, image_shape, files); x_*
+#'   are raw matrices with one image per column, t_* 0-based integer codes.
+load_dataset <- function(data_dir) {
+  stems <- idx_stems()
+  paths <- vapply(stems, function(stem) find_idx_file(data_dir, stem), "")
+  train <- read_images(paths[["train_images"]])
+  t_train <- read_labels(paths[["train_labels"]])
+  test <- read_images(paths[["test_images"]])
+  t_test <- read_labels(paths[["test_labels"]])
+  pairs <- list(list(train, t_train, "train"), list(test, t_test, "test"))
+  for (pair in pairs) {
+    n_images <- ncol(pair[[1L]]$images)
+    n_labels <- length(pair[[2L]]$labels)
+    if (n_images != n_labels) {
+      idx_error(paths[[paste0(pair[[3L]], "_images")]],
+                "has %d images but %s has %d labels", n_images,
+                paths[[paste0(pair[[3L]], "_labels")]], n_labels)
+    }
+  }
+  if (!identical(test$image_shape, train$image_shape)) {
+    idx_error(paths[["test_images"]], "images are %s, training images are %s",
+              toString(test$image_shape), toString(train$image_shape))
+  }
+  shas <- c(train$sha256, t_train$sha256, test$sha256, t_test$sha256)
+  files <- lapply(seq_along(stems), function(k) {
+    list(path = normalizePath(paths[[k]]), sha256 = shas[[k]])
+  })
+  names(files) <- names(stems)
+  list(x_train = train$images, t_train = t_train$labels,
+       x_test = test$images, t_test = t_test$labels,
+       image_shape = train$image_shape, files = files)
+}
+
+#' Images idx (1-based) as a double batch, one image per row, scaled by 1/255
+#'
+#' The book's normalize = TRUE, done per batch so the full set never exists
+#' as doubles.
+#'
+#' @param images Raw matrix from load_dataset(), one image per column.
+#' @param idx 1-based image indices.
+#' @return Double matrix length(idx) x nrow(images).
+image_batch <- function(images, idx) {
+  block <- images[, idx, drop = FALSE]
+  t(matrix(as.integer(block), nrow = nrow(block))) / 255
+}
+
+#' One-hot rows for 0-based label codes
+#'
+#' @param labels Integer codes 0..n_classes-1.
+#' @param n_classes Number of classes.
+#' @return Double matrix length(labels) x n_classes.
+one_hot <- function(labels, n_classes = 10L) {
+  out <- matrix(0, length(labels), n_classes)
+  out[cbind(seq_along(labels), labels + 1L)] <- 1
+  out
+}
+
+#' Where a dataset lives unless --data-dir says otherwise
+#'
+#' @param dataset "fashion-mnist" or "mnist".
+#' @return Directory path.
+default_data_dir <- function(dataset) {
+  if (dataset == "fashion-mnist") return("/usr/share/datasets/fashion-mnist")
+  cache <- Sys.getenv("XDG_CACHE_HOME")
+  if (!nzchar(cache)) cache <- file.path(path.expand("~"), ".cache")
+  file.path(cache, "dlfs", "mnist")
+}
+
+#' Mirrors to try: $DLFS_MNIST_MIRRORS (comma or space separated) or defaults
+#'
+#' @return Character vector of base URLs ending in "/".
+mirror_list <- function() {
+  env <- strsplit(gsub(",", " ", Sys.getenv("DLFS_MNIST_MIRRORS")), " ")[[1L]]
+  env <- env[nzchar(env)]
+  if (length(env) == 0L) return(default_mirrors())
+  ifelse(endsWith(env, "/"), env, paste0(env, "/"))
+}
+
+#' Download url into dest atomically if its SHA-256 matches
+#'
+#' @param url URL.
+#' @param dest Destination file.
+#' @param sha256 Expected hex digest.
+#' @return NULL on success, else the reason for failure.
+fetch_file <- function(url, dest, sha256) {
+  tmp <- tempfile(paste0(".", basename(dest), "."), dirname(dest), ".part")
+  on.exit(unlink(tmp))
+  failed <- tryCatch({
+    utils::download.file(url, tmp, mode = "wb", quiet = TRUE)
+    NULL
+  }, error = conditionMessage, warning = conditionMessage)
+  if (!is.null(failed)) return(failed)
+  got <- sha256_file(tmp)
+  if (got != sha256) return(sprintf("SHA-256 %s != expected %s", got, sha256))
+  if (!file.rename(tmp, dest)) return(sprintf("cannot rename to %s", dest))
+  NULL
+}
+
+#' Fetch each missing or wrong file from the first mirror serving its bytes
+#'
+#' @param dest_dir Directory to download into (created if needed).
+#' @param mirrors Base URLs, tried in order.
+#' @param checksums Named character vector: file name -> SHA-256.
+#' @param log Report failed mirrors.
+#' @return The downloaded files' paths, named by file name (invisibly).
+download_mnist <- function(dest_dir, mirrors = mirror_list(),
+                           checksums = mnist_sha256(), log = TRUE) {
+  dir.create(dest_dir, recursive = TRUE, showWarnings = FALSE)
+  for (name in names(checksums)) {
+    dest <- file.path(dest_dir, name)
+    if (file.exists(dest) && sha256_file(dest) == checksums[[name]]) next
+    failures <- character()
+    why <- "no mirrors to try"
+    for (base in mirrors) {
+      why <- fetch_file(paste0(base, name), dest, checksums[[name]])
+      if (is.null(why)) break
+      failures <- c(failures, paste0(base, name, ": ", why))
+      if (log) message("download failed, trying next mirror: ", failures[[length(failures)]])
+    }
+    if (!is.null(why)) {
+      idx_error(dest, "no mirror served a valid copy:\n  %s",
+                paste(failures, collapse = "\n  "))
+    }
+  }
+  invisible(file.path(dest_dir, names(checksums)))
+}

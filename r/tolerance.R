@@ -1,0 +1,179 @@
+# The tolerance policy: elementwise bounds by class, worst element reported,
+# never a mean. Mirrors python/tolerance.py.
+
+eps <- .Machine$double.eps
+
+#' The classes of tolerances.json
+#'
+#' @param root The fixtures directory.
+#' @return Named list of classes.
+load_policy <- function(root = fixtures_root) {
+  path <- file.path(root, "tolerances.json")
+  jsonlite::fromJSON(path, simplifyVector = FALSE)$classes
+}
+
+#' Spacing of doubles at |values| (the smallest subnormal at zero)
+#'
+#' np.spacing's value computed exactly: 2^(e - 52) for the binary exponent e
+#' of |x|, with e clamped at -1022 for subnormals (Inf at the largest double,
+#' as numpy). log2 may round across a
+#' power of two, so its exponent is corrected against exact powers of two.
+#'
+#' @param values Numeric array; dim kept.
+#' @return Spacings (NaN where values are not finite).
+ulp <- function(values) {
+  ax <- abs(as.double(values))
+  e <- floor(log2(ax))
+  e <- e - (2^e > ax) + (2^(e + 1) <= ax)
+  out <- 2^(pmax(e, -1022) - 52)
+  # np.spacing is nextafter(x, inf) - x, which overflows at the largest double.
+  out[ax == .Machine$double.xmax] <- Inf
+  out[!is.finite(ax)] <- NaN
+  dim(out) <- dim(values)
+  out
+}
+
+#' A comparison's worst element
+#'
+#' @return A list with the fields of Python's Verdict dataclass.
+verdict <- function(unit, error, bound, ratio, digits, passed, where) {
+  list(unit = unit, error = error, bound = bound, ratio = ratio,
+       digits = digits, passed = passed, where = where)
+}
+
+#' "ulp" for classes bounded in ULPs only, "abs" when an absolute term enters
+#'
+#' @param cls A class of the policy.
+#' @return "ulp" or "abs".
+unit_of <- function(cls) {
+  if (!is.null(cls$min_abs)) {
+    return("abs")
+  }
+  if (cls$c != 0 || cls$abs_eps != 0) "abs" else "ulp"
+}
+
+#' Allowed |got - expected| per element
+#'
+#' @param cls A class of the policy.
+#' @param expected Exact values (double array).
+#' @param err_scale NULL or a first-order error bound in eps, like expected.
+#' @return Bounds, like expected.
+bound_of <- function(cls, expected, err_scale = NULL) {
+  b <- cls$max_ulp * ulp(expected) + cls$abs_eps * eps
+  if (!is.null(err_scale)) {
+    if (length(err_scale) != length(expected)) {
+      stop("err_scale and expected differ in length", call. = FALSE)
+    }
+    b <- b + cls$c * eps * as.double(err_scale)
+  }
+  b
+}
+
+#' NIST StRD's digits of agreement, -log10(|got - exp| / |exp|), capped at 17
+log_relative_error <- function(got, expected) {
+  scale <- abs(expected)
+  scale[expected == 0] <- 1
+  pmin(17, -log10(abs(got - expected) / scale))
+}
+
+#' Elementwise bit equality (any NaN matches any NaN, as in Python)
+bits_equal <- function(got, expected) {
+  differ <- writeBin(got, raw()) != writeBin(expected, raw())
+  colSums(matrix(differ, nrow = 8L)) == 0 | (is.nan(got) & is.nan(expected))
+}
+
+#' Check one array against expected under a class; report the worst element
+#'
+#' @param got Computed array.
+#' @param expected Exact array.
+#' @param cls A class of the policy.
+#' @param err_scale NULL or err_scale like expected.
+#' @param bitexact Require identical bits instead of the class bound.
+#' @return A verdict list; `where` gives 0-based indices as Python does.
+compare_array <- function(got, expected, cls, err_scale = NULL,
+                          bitexact = FALSE) {
+  unit <- unit_of(cls)
+  shape <- as.integer(shape_of(expected))
+  if (!identical(as.integer(shape_of(got)), shape) || !is.numeric(got)) {
+    return(verdict(unit, Inf, 0, Inf, 0, FALSE,
+                   sprintf(" shape (%s) != (%s)", toString(shape_of(got)),
+                           toString(shape))))
+  }
+  got <- as.double(got)
+  expected <- as.double(expected)
+  if (length(got) == 0L) {
+    return(verdict(unit, 0, 0, 0, 17, TRUE, ""))
+  }
+  if (!is.null(cls$min_abs)) {
+    smallest <- min(abs(got))
+    return(verdict(unit, smallest, cls$min_abs,
+                   cls$min_abs / max(smallest, 1e-300), 0,
+                   isTRUE(smallest >= cls$min_abs),
+                   sprintf(" min |got| = %.3g", smallest)))
+  }
+  finite <- is.finite(expected) & is.finite(got)
+  special_ok <- is.finite(got)
+  nan <- is.nan(expected)
+  special_ok[nan] <- is.nan(got[nan])
+  inf <- is.infinite(expected)
+  special_ok[inf] <- (got[inf] == expected[inf]) %in% TRUE
+  diff <- numeric(length(got))
+  diff[finite] <- abs(got[finite] - expected[finite])
+  if (bitexact) {
+    bound <- numeric(length(got))
+    ratio <- ifelse(bits_equal(got, expected), 0, Inf)
+  } else {
+    bound <- bound_of(cls, expected, err_scale)
+    ratio <- diff / bound
+    ratio[diff == 0] <- 0
+  }
+  ratio[!special_ok] <- Inf
+  worst <- which.max(ratio)
+  scale <- if (unit == "ulp") ulp(expected[worst]) else 1
+  index <- if (length(shape) > 1L) arrayInd(worst, shape) - 1L else worst - 1L
+  where <- sprintf("[%s]: got %.17g, expected %.17g", toString(index),
+                   got[worst], expected[worst])
+  lre <- rep(17, length(got))
+  lre[finite] <- log_relative_error(got[finite], expected[finite])
+  error <- if (special_ok[worst]) diff[worst] / scale else Inf
+  verdict(unit, error, bound[worst] / scale, ratio[worst], min(lre),
+          ratio[worst] <= 1, if (ratio[worst] > 0) where else "")
+}
+
+#' Compare arrays or named lists of arrays (each key); the worst key decides
+#'
+#' @inheritParams compare_array
+#' @return A verdict list.
+compare <- function(got, expected, cls, err_scale = NULL, bitexact = FALSE) {
+  if (!is.list(expected)) {
+    return(compare_array(got, expected, cls, err_scale, bitexact))
+  }
+  keys <- names(expected)
+  if (!is.list(got) || !identical(sort(names(got)), sort(keys))) {
+    return(verdict(unit_of(cls), Inf, 0, Inf, 0, FALSE,
+                   sprintf("keys (%s) != (%s)", toString(sort(names(got))),
+                           toString(sort(keys)))))
+  }
+  verdicts <- lapply(keys, function(k) {
+    compare_array(got[[k]], expected[[k]], cls, err_scale[[k]], bitexact)
+  })
+  ratios <- vapply(verdicts, `[[`, 0, "ratio")
+  errors <- vapply(verdicts, `[[`, 0, "error")
+  # Python's max over (ratio, error): the first key among the largest.
+  worst <- which(ratios == max(ratios))
+  worst <- worst[which.max(errors[worst])]
+  v <- verdicts[[worst]]
+  v$digits <- min(vapply(verdicts, `[[`, 0, "digits"))
+  v$where <- if (nzchar(v$where)) paste0(keys[worst], v$where) else ""
+  v
+}
+
+#' One line describing a verdict, for test failure messages
+#'
+#' @param v A verdict list.
+#' @return A string.
+format_verdict <- function(v) {
+  sprintf("error %.3g %s (bound %.3g, ratio %.3g, %.1f digits)%s",
+          v$error, v$unit, v$bound, v$ratio, v$digits,
+          if (nzchar(v$where)) paste0(" at ", v$where) else "")
+}

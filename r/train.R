@@ -1,0 +1,321 @@
+#!/usr/bin/env Rscript
+# Train the book's TwoLayerNet on (Fashion-)MNIST: Rscript r/train.R --help
+#
+# Same flags, same numbers as python -m python.train (see python/train.py for
+# the experiment): weights from rng(seed), minibatches from rng(seed + 1)
+# drawing integers(train_size, batch_size) per iteration (+ 1L to index);
+# metrics.csv row i is the minibatch loss after the update of iteration i
+# (the book's order); evaluation when i %% eval_every == 0, i from 0.
+
+eval_chunk <- 10000L
+
+# x, or default when x is NULL (base R's %||% arrived in R 4.4).
+or_default <- function(x, default) if (is.null(x)) default else x
+
+#' The command line, identical to python/train.py's
+#'
+#' @return An optparse OptionParser.
+train_parser <- function() {
+  o <- optparse::make_option
+  optparse::OptionParser(
+    usage = "Rscript r/train.R [options]",
+    description = "Train the book's TwoLayerNet on (Fashion-)MNIST.",
+    option_list = list(
+      o("--iters", type = "integer", default = 10000L,
+        help = "SGD iterations [10000]"),
+      o("--batch-size", dest = "batch_size", type = "integer", default = 100L,
+        help = "minibatch size [100]"),
+      o("--lr", type = "double", default = 0.1, help = "learning rate [0.1]"),
+      o("--hidden", type = "integer", default = 50L,
+        help = "hidden units [50]"),
+      o("--weight-init-std", dest = "weight_init_std", type = "double",
+        default = 0.01, help = "initial weight scale [0.01]"),
+      o("--seed", type = "integer", default = 0L,
+        help = "weights from rng(seed), batches from rng(seed+1) [0]"),
+      o("--grad", type = "character", default = "backprop",
+        help = "backprop or numerical [backprop]"),
+      o("--eval-every", dest = "eval_every", type = "integer",
+        help = "evaluate when iteration %% N == 0 [one epoch]"),
+      o("--dataset", type = "character", default = "fashion-mnist",
+        help = "fashion-mnist or mnist [fashion-mnist]"),
+      o("--data-dir", dest = "data_dir", type = "character",
+        help = "directory of the four IDX files (.gz or not)"),
+      o("--download", action = "store_true", default = FALSE,
+        help = "fetch missing MNIST files (checksummed)"),
+      o("--out", type = "character",
+        help = "output directory [runs/<timestamp>-r-seed<N>]"),
+      o("--train-limit", dest = "train_limit", type = "integer",
+        help = "use only the first N training images"),
+      o("--checkpoint-in", dest = "checkpoint_in", type = "character",
+        help = "start from these weights instead of random ones"),
+      o("--quiet", action = "store_true", default = FALSE,
+        help = "no progress bar or progress lines")
+    )
+  )
+}
+
+#' Parse and check the command line; stop() with a usage message if bad
+#'
+#' @param args Character vector of arguments.
+#' @return Named list of flag values in python/train.py's order.
+parse_train_args <- function(args) {
+  opt <- optparse::parse_args(train_parser(), args)
+  for (name in c("iters", "batch_size", "hidden", "eval_every",
+                 "train_limit")) {
+    value <- opt[[name]]
+    if (!is.null(value) && (is.na(value) || value < 1L)) {
+      stop(sprintf("--%s must be at least 1, got %s", gsub("_", "-", name),
+                   value), call. = FALSE)
+    }
+  }
+  if (is.na(opt$seed) || opt$seed < 0L || opt$seed >= max_seed) {
+    stop(sprintf("--seed must be in 0..%.0f", max_seed - 1), call. = FALSE)
+  }
+  if (!opt$grad %in% c("backprop", "numerical")) {
+    stop("--grad must be backprop or numerical", call. = FALSE)
+  }
+  if (!opt$dataset %in% c("fashion-mnist", "mnist")) {
+    stop("--dataset must be fashion-mnist or mnist", call. = FALSE)
+  }
+  if (opt$download && opt$dataset != "mnist") {
+    stop("--download is only available with --dataset mnist", call. = FALSE)
+  }
+  keys <- c("iters", "batch_size", "lr", "hidden", "weight_init_std", "seed",
+            "grad", "eval_every", "dataset", "data_dir", "download", "out",
+            "train_limit", "checkpoint_in", "quiet")
+  stats::setNames(lapply(keys, function(k) opt[[k]]), keys)
+}
+
+#' Language, library and BLAS versions
+#'
+#' @return Named list.
+r_versions <- function() {
+  list(language = "R", R = paste(R.version$major, R.version$minor, sep = "."),
+       blas = extSoftVersion()[["BLAS"]], lapack = La_library(),
+       platform = R.version$platform)
+}
+
+#' Rows whose most probable class (first on ties) is the label
+#'
+#' Scales one chunk of eval_chunk images at a time.
+#'
+#' @param net A TwoLayerNet.
+#' @param images Raw matrix, one image per column.
+#' @param labels 0-based codes.
+#' @return Count of correct rows.
+count_correct <- function(net, images, labels) {
+  n <- ncol(images)
+  correct <- 0
+  for (start in seq(1L, n, by = eval_chunk)) {
+    cols <- start:min(n, start + eval_chunk - 1L)
+    y <- predict(net, image_batch(images, cols))
+    correct <- correct +
+      sum(max.col(y, ties.method = "first") - 1L == labels[cols])
+  }
+  correct
+}
+
+#' Run the SGD loop
+#'
+#' @param opt Flags from parse_train_args() with eval_every resolved.
+#' @param data Dataset from load_dataset().
+#' @param net A TwoLayerNet.
+#' @param bar A progress_display().
+#' @return list(net, losses, evals (data frame), final, timings).
+train_loop <- function(opt, data, net, bar) {
+  n_train <- ncol(data$x_train)
+  n_test <- ncol(data$x_test)
+  batches <- rng(opt$seed + 1L)
+  grad_fn <- if (opt$grad == "backprop") gradient else numerical_gradient
+  losses <- numeric(opt$iters)
+  n_evals <- (opt$iters - 1L) %/% opt$eval_every + 1L
+  evals <- data.frame(epoch = integer(n_evals), iter = integer(n_evals),
+                      train_acc = numeric(n_evals), test_acc = numeric(n_evals))
+  eval_seconds <- 0
+  start <- proc.time()[["elapsed"]]
+  for (i in seq_len(opt$iters) - 1L) {
+    idx <- integers(batches, n_train, opt$batch_size) + 1L
+    x_batch <- image_batch(data$x_train, idx)
+    t_batch <- data$t_train[idx]
+    grads <- grad_fn(net, x_batch, t_batch)
+    net$params <- sgd_update(net$params, grads, opt$lr)
+    losses[i + 1L] <- loss(net, x_batch, t_batch)
+    if (i %% opt$eval_every == 0L) {
+      t0 <- proc.time()[["elapsed"]]
+      k <- i %/% opt$eval_every + 1L
+      evals[k, ] <- list(k - 1L, i,
+                         count_correct(net, data$x_train, data$t_train) / n_train,
+                         count_correct(net, data$x_test, data$t_test) / n_test)
+      eval_seconds <- eval_seconds + proc.time()[["elapsed"]] - t0
+      bar$write(sprintf("train acc, test acc | %.4f, %.4f",
+                        evals$train_acc[k], evals$test_acc[k]))
+    }
+    bar$update(i + 1L, losses[i + 1L])
+  }
+  train_seconds <- proc.time()[["elapsed"]] - start
+  last <- evals[n_evals, ]
+  final <- if (last$iter == opt$iters - 1L) {
+    c(last$train_acc, last$test_acc)
+  } else {
+    c(count_correct(net, data$x_train, data$t_train) / n_train,
+      count_correct(net, data$x_test, data$t_test) / n_test)
+  }
+  list(net = net, losses = losses, evals = evals, final = final,
+       train_seconds = train_seconds, eval_seconds = eval_seconds)
+}
+
+#' Doubles as JSON literals with enough digits to round-trip
+#'
+#' jsonlite keeps at most 15 significant digits, which loses bits.
+#'
+#' @param x A value or (nested) list.
+#' @return x with every finite double scalar replaced by a "json" string.
+exact_json <- function(x) {
+  if (is.list(x)) return(lapply(x, exact_json))
+  if (!is.double(x) || length(x) != 1L || !is.finite(x)) return(x)
+  for (digits in 15:17) {
+    s <- sprintf("%.*g", digits, x)
+    if (as.numeric(s) == x) break
+  }
+  structure(s, class = "json")
+}
+
+#' Write every output through a temporary file and a rename; summary last
+#'
+#' @param out Output directory.
+#' @param opt Flags.
+#' @param data Dataset.
+#' @param res Result of train_loop().
+#' @param timing Named list of timings (t_start is replaced by wall_seconds).
+#' @return The summary list, invisibly.
+write_outputs <- function(out, opt, data, res, timing) {
+  save_checkpoint(file.path(out, "checkpoint.bin"), res$net$params)
+  write_atomic(file.path(out, "metrics.csv"), paste0(
+    "iter,loss\n", paste0(sprintf("%d,%.17g\n", seq_along(res$losses) - 1L,
+                                  res$losses), collapse = "")
+  ))
+  ev <- res$evals
+  write_atomic(file.path(out, "epochs.csv"), paste0(
+    "epoch,iter,train_acc,test_acc\n",
+    paste0(sprintf("%d,%d,%.17g,%.17g\n", ev$epoch, ev$iter, ev$train_acc,
+                   ev$test_acc), collapse = "")
+  ))
+  with_atomic_path(file.path(out, "curves.png"), function(tmp) {
+    plot_curves(tmp, seq_along(res$losses) - 1L, res$losses, ev$epoch,
+                ev$train_acc, ev$test_acc,
+                sprintf("R | %s | seed %d | %d iterations | grad %s",
+                        opt$dataset, opt$seed, opt$iters, opt$grad))
+  })
+  timing$wall_seconds <- proc.time()[["elapsed"]] - timing$t_start
+  timing$t_start <- NULL
+  summary <- list(
+    flags = opt, versions = r_versions(),
+    batch_generator = sprintf("Rng(%d)", opt$seed + 1L),
+    data = list(dir = normalizePath(opt$data_dir),
+                train_size = ncol(data$x_train), test_size = ncol(data$x_test),
+                image_shape = as.list(data$image_shape), files = data$files),
+    final_train_acc = res$final[[1L]], final_test_acc = res$final[[2L]],
+    final_loss = res$losses[[length(res$losses)]], evaluations = nrow(ev),
+    timing = timing, outputs = as.list(c("metrics.csv", "epochs.csv",
+                                         "summary.json", "curves.png",
+                                         "checkpoint.bin"))
+  )
+  json <- jsonlite::toJSON(exact_json(summary), auto_unbox = TRUE,
+                           pretty = TRUE, null = "null", na = "null",
+                           json_verbatim = TRUE)
+  write_atomic(file.path(out, "summary.json"), paste0(json, "\n"))
+  invisible(summary)
+}
+
+#' Load the data, train, write the outputs
+#'
+#' @param opt Flags from parse_train_args().
+#' @return The summary list, invisibly.
+run_training <- function(opt) {
+  t_start <- proc.time()[["elapsed"]]
+  started <- Sys.time()
+  out <- or_default(opt$out, sprintf("runs/%s-r-seed%d",
+                                     format(started, "%Y%m%d-%H%M%S"),
+                                     opt$seed))
+  if (any(file.exists(file.path(out, c("metrics.csv", "summary.json"))))) {
+    stop(sprintf(paste("%s: already holds a run's metrics.csv/summary.json;",
+                       "refusing to overwrite"), out), call. = FALSE)
+  }
+  opt$data_dir <- or_default(opt$data_dir, default_data_dir(opt$dataset))
+  if (opt$download) download_mnist(opt$data_dir, log = !opt$quiet)
+  data <- load_dataset(opt$data_dir)
+  if (!is.null(opt$train_limit)) {
+    if (opt$train_limit > ncol(data$x_train)) {
+      stop(sprintf("--train-limit %d exceeds the %d training images",
+                   opt$train_limit, ncol(data$x_train)), call. = FALSE)
+    }
+    keep <- seq_len(opt$train_limit)
+    data$x_train <- data$x_train[, keep, drop = FALSE]
+    data$t_train <- data$t_train[keep]
+  }
+  opt$eval_every <- or_default(
+    opt$eval_every, max(1L, ncol(data$x_train) %/% opt$batch_size)
+  )
+  net <- TwoLayerNet(nrow(data$x_train), opt$hidden, 10L,
+                     opt$weight_init_std, seed = opt$seed)
+  if (!is.null(opt$checkpoint_in)) {
+    net$params <- load_checkpoint(opt$checkpoint_in)
+  }
+  opt$out <- out
+  dir.create(out, recursive = TRUE, showWarnings = FALSE)
+  load_seconds <- proc.time()[["elapsed"]] - t_start
+  bar <- progress_display(opt$iters, opt$quiet)
+  res <- tryCatch(train_loop(opt, data, net, bar), finally = bar$close())
+  stamp <- format(started, "%Y-%m-%dT%H:%M:%S%z")
+  timing <- list(t_start = t_start,
+                 started = sub("(..)$", ":\\1", stamp),
+                 load_seconds = load_seconds,
+                 train_seconds = res$train_seconds,
+                 eval_seconds = res$eval_seconds,
+                 seconds_per_iteration =
+                   (res$train_seconds - res$eval_seconds) / opt$iters)
+  summary <- write_outputs(out, opt, data, res, timing)
+  cat(sprintf("final train acc, test acc | %.4f, %.4f (%.1f s) -> %s\n",
+              res$final[[1L]], res$final[[2L]],
+              summary$timing$wall_seconds, out))
+  invisible(summary)
+}
+
+#' Source the core modules and the training modules into envir
+#'
+#' @param root Repository root.
+#' @param envir Environment to define the functions in.
+#' @return envir, invisibly.
+load_training <- function(root, envir = parent.frame()) {
+  sys.source(file.path(root, "r", "load.R"), envir = envir)
+  envir$load_modules(root, envir = envir)
+  for (module in c("mnist", "checkpoint", "plots")) {
+    sys.source(file.path(root, "r", paste0(module, ".R")), envir = envir)
+  }
+  invisible(envir)
+}
+
+#' Command-line entry point
+#'
+#' @param args Command-line arguments.
+#' @return Exit status: 0, 1 (data, checkpoint or output error) or 2 (flags).
+main <- function(args) {
+  opt <- tryCatch(parse_train_args(args), error = identity)
+  if (inherits(opt, "error")) {
+    message("train.R: error: ", conditionMessage(opt))
+    return(2L)
+  }
+  ran <- tryCatch(run_training(opt), error = identity)
+  if (inherits(ran, "error")) {
+    message("train: error: ", conditionMessage(ran))
+    return(1L)
+  }
+  0L
+}
+
+if (sys.nframe() == 0L) {
+  script <- sub("^--file=", "",
+                grep("^--file=", commandArgs(FALSE), value = TRUE)[[1L]])
+  load_training(dirname(dirname(normalizePath(script))), globalenv())
+  quit(save = "no", status = main(commandArgs(trailingOnly = TRUE)))
+}
