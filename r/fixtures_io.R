@@ -40,7 +40,7 @@ file_sha256 <- function(path) {
 #' @return Decoded value; other JSON stays as parsed.
 decode <- function(value, where) {
   if (is.list(value) && all(c("dtype", "data") %in% names(value))) {
-    return(decode_array(value, where))
+    return(decode_fixture_array(value, where))
   }
   if (is.list(value) && !is.null(names(value))) {
     out <- lapply(names(value), function(k) {
@@ -91,6 +91,8 @@ fill_nonfinite <- function(values, nonfinite, where) {
 
 #' One ARRAY object to an R vector or matrix, its bits verified
 #'
+#' Python's decode_array, renamed: the modules share one environment and
+#' r/checkpoint.R defines a decode_array of its own.
 #' data is row-major; a 2-d shape becomes matrix(byrow = TRUE), higher ones
 #' an aperm'ed array, shape [] a length-1 vector. int64 becomes integer when
 #' it fits (labels and indices), else double.
@@ -98,7 +100,7 @@ fill_nonfinite <- function(values, nonfinite, where) {
 #' @inheritParams decode
 #' @param obj A parsed ARRAY object.
 #' @return The decoded array.
-decode_array <- function(obj, where) {
+decode_fixture_array <- function(obj, where) {
   data <- obj$data
   nonfinite <- if (is.null(obj$nonfinite)) list() else obj$nonfinite
   is_null <- vapply(data, is.null, logical(1))

@@ -77,6 +77,15 @@ labels_of <- function(t, y) {
     }
     return(which.max(t) - 1L)
   }
+  check_codes(t, y_shape)
+}
+
+#' t itself if it holds integer codes for predictions of shape y_shape
+#'
+#' @param t Candidate class codes.
+#' @param y_shape Shape of the predictions.
+#' @return t, or an error naming the problem.
+check_codes <- function(t, y_shape) {
   codes_shape <- if (length(y_shape) > 1) y_shape[-length(y_shape)] else 1L
   if (!is.integer(t) || length(dim(t)) > 1 || length(t) != prod(codes_shape)) {
     stop(sprintf(paste(

@@ -132,8 +132,10 @@ rng_from_state <- function(s1, s2) {
 #' @param lo,hi Inclusive limits.
 #' @return TRUE or FALSE.
 is_whole_in <- function(x, lo, hi) {
-  is.numeric(x) && length(x) == 1L && !is.na(x) && x == trunc(x) &&
-    x >= lo && x <= hi
+  if (!is.numeric(x) || length(x) != 1L || is.na(x)) {
+    return(FALSE)
+  }
+  x == trunc(x) && lo <= x && x <= hi
 }
 
 #' Is s three whole numbers in 0..m-1, not all zero (a component's state)?
@@ -142,8 +144,10 @@ is_whole_in <- function(x, lo, hi) {
 #' @param m The component's modulus.
 #' @return TRUE or FALSE.
 is_state <- function(s, m) {
-  is.numeric(s) && length(s) == 3L && !anyNA(s) && all(s == trunc(s)) &&
-    all(s >= 0 & s < m) && any(s > 0)
+  if (!is.numeric(s) || length(s) != 3L || anyNA(s)) {
+    return(FALSE)
+  }
+  all(s == trunc(s) & s >= 0 & s < m) && any(s > 0)
 }
 
 #' p mod m (result in 0..m-1) for whole doubles |p| < 2^53

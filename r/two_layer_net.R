@@ -79,7 +79,7 @@ has_shape <- function(value, want) {
 #' @param x A TwoLayerNet.
 #' @param name Element name; only "params" may be replaced.
 #' @param value The new element.
-`$<-.TwoLayerNet` <- function(x, name, value) {
+`$<-.TwoLayerNet` <- function(x, name, value) { # nolint: object_name_linter.
   if (!identical(name, "params")) {
     stop(sprintf("only params can be replaced, not %s", name), call. = FALSE)
   }
@@ -157,7 +157,8 @@ accuracy <- function(net, x, t) {
 #' @describeIn numerical_gradient Central-difference gradient of a net's loss
 #'   for each weight array (slow; the definition).
 #' @param t One-hot rows or 0-based class codes.
-numerical_gradient.TwoLayerNet <- function(f, x, t, ...) {
+numerical_gradient.TwoLayerNet <- function( # nolint: object_name_linter.
+    f, x, t, ...) {
   net <- f
   x <- check_input(net, x)
   trial <- net$params
