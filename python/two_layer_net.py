@@ -3,6 +3,7 @@
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from python.fast_gradient import SeriesRangeError, series_numerical_gradient
 from python.functions import cross_entropy_error, labels_of, sigmoid, sigmoid_grad, softmax
 from python.gradient import numerical_gradient
 from python.rng import Rng
@@ -77,9 +78,19 @@ class TwoLayerNet:
         labels = labels_of(t, y).reshape(-1)
         return float(np.sum(np.argmax(y2, axis=1) == labels) / y2.shape[0])
 
-    def numerical_gradient(self, x: ArrayLike, t: ArrayLike) -> Params:
-        """Central-difference gradient of the loss for each weight array (slow; the definition)."""
+    def numerical_gradient(self, x: ArrayLike, t: ArrayLike, method: str = "series") -> Params:
+        """Central-difference gradient of the loss: "series" (all weights at once) or "plain" (one by one)."""
         x = self.check_input(x)
+        if method not in ("series", "plain"):
+            raise ValueError(f"method must be 'series' or 'plain', got {method!r}")
+        if method == "series":
+            x2 = x.reshape(-1, x.shape[-1])
+            shape = (*x.shape[:-1], self.shapes["W2"][1])
+            labels = labels_of(t, np.broadcast_to(0.0, shape)).reshape(-1)
+            try:
+                return series_numerical_gradient(self._params, x2, labels)
+            except SeriesRangeError:
+                pass  # steps too large for the series: fall back to the definition
         trial = {k: v.copy() for k, v in self._params.items()}
 
         def loss_at(key: str, w: Array) -> float:
