@@ -4,7 +4,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from python.fast_gradient import SeriesRangeError, series_numerical_gradient
-from python.functions import cross_entropy_error, labels_of, sigmoid, sigmoid_grad, softmax
+from python.functions import cross_entropy_error, labels_of, sigmoid, softmax
 from python.gradient import numerical_gradient
 from python.rng import Rng
 
@@ -116,7 +116,7 @@ class TwoLayerNet:
         dy /= batch_num
         grads = {"W2": z1.T @ dy, "b2": np.sum(dy, axis=0)}
         da1 = dy @ p["W2"].T
-        dz1 = sigmoid_grad(a1) * da1
+        dz1 = z1 * sigmoid(-a1) * da1  # sigmoid_grad(a1), reusing z1 = sigmoid(a1): the same bits
         grads["W1"] = x2.T @ dz1
         grads["b1"] = np.sum(dz1, axis=0)
         return grads
