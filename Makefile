@@ -24,7 +24,7 @@ test: setup lint-python test-python lint-r test-r check-fixtures parity mutants
 	@echo "make test: all layers passed"
 
 lint-python: setup
-	$(VENV)/bin/ruff check python tests fixtures parity_tests
+	$(VENV)/bin/ruff check python tests fixtures parity_tests bench
 
 test-python: setup
 	$(PY) -m pytest tests
@@ -54,6 +54,15 @@ parity: setup
 # Plausible wrong lines, one at a time on a temporary copy: each must make the parity check fail.
 mutants: setup
 	$(PY) -m parity_tests.mutants
+
+# Speed, as ratios measured side by side in one run (absolute times vary on a shared machine).
+# The bench extras (PyTorch CPU, the anchor) are installed here only.
+$(BENCH_STAMP): requirements-bench.txt $(REQ_STAMP)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-bench.txt
+	@rm -f $(VENV)/.bench-* && touch $@
+
+bench: setup $(BENCH_STAMP)
+	$(PY) -m bench.run
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
