@@ -1,0 +1,72 @@
+# cases.R: the runner table covers the fixtures; sgd_trajectory; sampled
+# numerical gradients; the loaded modules pass codetools.
+local_edition(3)
+root <- normalizePath(test_path("..", "..", ".."))
+source(file.path(root, "r", "load.R"), local = TRUE)
+load_modules(root)
+policy <- load_policy()
+
+for (fn in names(runner_modules)[runner_modules == "cases"]) {
+  test_that(paste(fn, "is within its class on every fixture case"), {
+    verdicts <- check_function_cases(fn, policy = policy)
+    expect_gt(length(verdicts), 0)
+    for (id in names(verdicts)) {
+      expect(verdicts[[id]]$passed,
+             paste(fn, id, format_verdict(verdicts[[id]])))
+    }
+  })
+}
+
+test_that("every fixture function has a runner and a module's test", {
+  fns <- fixture_functions()
+  expect_setequal(fns, names(runners))
+  expect_setequal(names(runner_modules), names(runners))
+  expect_true(all(runner_modules %in% r_modules))
+  counts <- vapply(fns, function(fn) length(load_cases(fn)), 0L)
+  expect_gte(sum(counts), 80)
+})
+
+test_that("run_function_cases returns doubles named by case id", {
+  results <- run_function_cases("Rng.integers")
+  ids <- vapply(load_cases("Rng.integers"), function(case) case$id, "")
+  expect_named(results, ids)
+  for (r in results) expect_type(r, "double")
+  expect_error(run_case("no_such_function", list(inputs = list())),
+               "no R runner")
+})
+
+test_that("index_of_flat maps numpy's row-major .flat indices", {
+  m <- matrix(1:12, 3, byrow = TRUE) # m[i, j] = its row-major position
+  expect_identical(m[index_of_flat(0:11, dim(m))], 1:12)
+  expect_identical(index_of_flat(c(0L, 4L), 5L), c(1L, 5L))
+})
+
+test_that("sampled numerical gradients equal the full ones there", {
+  net <- TwoLayerNet(4, 3, 2, weight_init_std = 0.5, seed = 5)
+  x <- matrix(uniform(rng(6), 20), 5)
+  t <- c(0L, 1L, 1L, 0L, 1L)
+  full <- numerical_gradient(net, x, t)
+  sample <- list(W1 = list(0L, 5L, 11L), b2 = list(1L))
+  got <- sampled_numerical_gradient(net, x, t, sample)
+  expect_identical(got$W1, t(full$W1)[c(1, 6, 12)])
+  expect_identical(got$b2, full$b2[2])
+})
+
+test_that("sgd_trajectory takes 0-based minibatches in order", {
+  net <- TwoLayerNet(4, 3, 2, seed = 1)
+  x <- matrix(uniform(rng(2), 24), 6)
+  t <- c(0L, 1L, 1L, 0L, 1L, 0L)
+  batches <- matrix(c(0L, 5L, 2L, 3L), 2, byrow = TRUE)
+  p <- net$params
+  for (b in list(c(1, 6), c(3, 4))) {
+    p <- sgd_update(p, gradient(set_params(net, p), x[b, ], t[b]), 0.5)
+  }
+  expect_identical(sgd_trajectory(net$params, x, t, batches, 0.5), p)
+})
+
+test_that("the loaded modules have no undefined names (codetools)", {
+  env <- new.env()
+  load_modules(root, env)
+  expect_identical(capture.output(codetools::checkUsageEnv(env)),
+                   character(0))
+})
