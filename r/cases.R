@@ -29,7 +29,7 @@ index_of_flat <- function(i, shape) {
   (i %/% shape[2L]) + (i %% shape[2L]) * shape[1L] + 1L
 }
 
-#' numerical_gradient(f, w) at the sampled elements only
+#' The plain numerical_gradient(f, w) at the sampled elements only
 #'
 #' @param net A TwoLayerNet.
 #' @param x,t Batch and labels.
@@ -105,6 +105,9 @@ runners <- list(
   TwoLayerNet.numerical_gradient = function(params, x, t) {
     numerical_gradient(net_from(params), x, t)
   },
+  TwoLayerNet.numerical_gradient_plain = function(params, x, t) {
+    numerical_gradient(net_from(params), x, t, method = "plain")
+  },
   sgd_trajectory = sgd_trajectory
 )
 
@@ -119,8 +122,20 @@ runner_modules <- c(
   TwoLayerNet.predict = "two_layer_net", TwoLayerNet.loss = "two_layer_net",
   TwoLayerNet.accuracy = "two_layer_net",
   TwoLayerNet.gradient = "two_layer_net",
-  TwoLayerNet.numerical_gradient = "two_layer_net", sgd_trajectory = "cases"
+  TwoLayerNet.numerical_gradient = "two_layer_net",
+  TwoLayerNet.numerical_gradient_plain = "two_layer_net",
+  sgd_trajectory = "cases"
 )
+
+#' The fixture functions (in manifest order) of one R module
+#'
+#' @param module A module's file base name ("functions", "rng", ...).
+#' @param root The fixtures directory.
+#' @return Character vector.
+module_functions <- function(module, root = fixtures_root) {
+  fns <- fixture_functions(root)
+  fns[runner_modules[fns] %in% module]
+}
 
 # A result as doubles with its shape; a named list of such for maps.
 as_result <- function(value) {
@@ -137,17 +152,20 @@ as_result <- function(value) {
 #' @param case A decoded case (load_cases()).
 #' @return A double array or a named list of them.
 run_case <- function(fn, case) {
-  inputs <- case$inputs
-  if (!is.null(case$sample)) {
-    return(as_result(sampled_numerical_gradient(
-      net_from(inputs$params), inputs$x, inputs$t, case$sample
-    )))
-  }
   runner <- runners[[fn]]
   if (is.null(runner)) {
     stop(sprintf("no R runner for fixture function '%s'", fn), call. = FALSE)
   }
-  as_result(do.call(runner, inputs))
+  result <- do.call(runner, case$inputs)
+  if (!is.null(case$sample)) {
+    # Expected values exist at these row-major positions only.
+    result <- lapply(names(case$sample), function(key) {
+      w <- result[[key]]
+      w[index_of_flat(as.integer(unlist(case$sample[[key]])), shape_of(w))]
+    })
+    names(result) <- names(case$sample)
+  }
+  as_result(result)
 }
 
 #' Results of every case of one function, named by case id

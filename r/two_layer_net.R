@@ -172,12 +172,33 @@ accuracy <- function(net, x, t) {
 }
 
 #' @describeIn numerical_gradient Central-difference gradient of a net's loss
-#'   for each weight array (slow; the definition).
+#'   for each weight array: "series" (all weights at once, fast_gradient.R)
+#'   or "plain" (one by one, the definition).
 #' @param t One-hot rows or 0-based class codes.
+#' @param method "series" or "plain".
 numerical_gradient.TwoLayerNet <- function( # nolint: object_name_linter.
-    f, x, t, ...) {
+    f, x, t, method = "series", ...) {
   net <- f
   x <- check_input(net, x)
+  if (!is.character(method) || length(method) != 1L ||
+        !method %in% c("series", "plain")) {
+    stop(sprintf("method must be 'series' or 'plain', got %s",
+                 deparse(method)), call. = FALSE)
+  }
+  if (method == "series") {
+    # labels_of reads only y's shape: (n, K), or (K) for one sample.
+    k <- net$shapes$W2[2L]
+    y_like <- if (is.matrix(x)) matrix(0, nrow(x), k) else numeric(k)
+    labels <- labels_of(t, y_like)
+    grads <- tryCatch(
+      series_numerical_gradient(net$params, as_batch(x), labels),
+      # Steps too large for the series: fall back to the definition.
+      series_range_error = function(e) NULL
+    )
+    if (!is.null(grads)) {
+      return(grads)
+    }
+  }
   trial <- net$params
   loss_at <- function(key, w) {
     # The loss reads the params it is given, which include the perturbed w.
@@ -185,7 +206,7 @@ numerical_gradient.TwoLayerNet <- function( # nolint: object_name_linter.
     p[[key]] <- w
     loss(net, x, t, p)
   }
-  grads <- lapply(param_keys, function(key) {
+  grads <- lapply(param_keys, function(key) { # the plain definition
     numerical_gradient(function(w) loss_at(key, w), trial[[key]])
   })
   names(grads) <- param_keys

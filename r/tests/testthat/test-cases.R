@@ -6,7 +6,7 @@ source(file.path(root, "r", "load.R"), local = TRUE)
 load_modules(root)
 policy <- load_policy()
 
-for (fn in names(runner_modules)[runner_modules == "cases"]) {
+for (fn in module_functions("cases")) {
   test_that(paste(fn, "is within its class on every fixture case"), {
     verdicts <- check_function_cases(fn, policy = policy)
     expect_gt(length(verdicts), 0)
@@ -19,8 +19,9 @@ for (fn in names(runner_modules)[runner_modules == "cases"]) {
 
 test_that("every fixture function has a runner and a module's test", {
   fns <- fixture_functions()
-  expect_setequal(fns, names(runners))
+  expect_length(setdiff(fns, names(runners)), 0)
   expect_setequal(names(runner_modules), names(runners))
+  expect_length(setdiff(fns, names(runner_modules)), 0)
   expect_true(all(runner_modules %in% r_modules))
   counts <- vapply(fns, function(fn) length(load_cases(fn)), 0L)
   expect_gte(sum(counts), 80)
@@ -45,7 +46,7 @@ test_that("sampled numerical gradients equal the full ones there", {
   net <- TwoLayerNet(4, 3, 2, weight_init_std = 0.5, seed = 5)
   x <- matrix(uniform(rng(6), 20), 5)
   t <- c(0L, 1L, 1L, 0L, 1L)
-  full <- numerical_gradient(net, x, t)
+  full <- numerical_gradient(net, x, t, method = "plain")
   sample <- list(W1 = list(0L, 5L, 11L), b2 = list(1L))
   got <- sampled_numerical_gradient(net, x, t, sample)
   expect_identical(got$W1, t(full$W1)[c(1, 6, 12)])

@@ -6,7 +6,7 @@ source(file.path(root, "r", "load.R"), local = TRUE)
 load_modules(root)
 policy <- load_policy()
 
-for (fn in names(runner_modules)[runner_modules == "rng"]) {
+for (fn in module_functions("rng")) {
   test_that(paste(fn, "is within its class on every fixture case"), {
     verdicts <- check_function_cases(fn, policy = policy)
     expect_gt(length(verdicts), 0)

@@ -6,7 +6,7 @@ source(file.path(root, "r", "load.R"), local = TRUE)
 load_modules(root)
 policy <- load_policy()
 
-for (fn in names(runner_modules)[runner_modules == "two_layer_net"]) {
+for (fn in module_functions("two_layer_net")) {
   test_that(paste(fn, "is within its class on every fixture case"), {
     verdicts <- check_function_cases(fn, policy = policy)
     expect_gt(length(verdicts), 0)
@@ -96,6 +96,30 @@ test_that("numerical_gradient leaves params alone and sees the perturbation", {
   expect_identical(nb$net$params, before)
   # The R trap (perturbing a copy the loss never reads) gives all zeros.
   for (g in grads) expect_gt(max(abs(g)), 1e-6)
+})
+
+test_that("series numerical gradient equals the plain definition", {
+  nb <- net_and_batch()
+  policy_ng <- policy$numerical_gradient
+  series <- numerical_gradient(nb$net, nb$x, nb$t)
+  plain <- numerical_gradient(nb$net, nb$x, nb$t, method = "plain")
+  # Both are float evaluations of the same differences; the class bound
+  # with a generous err_scale of 1e6 eps (2e-10) separates them from error.
+  scale <- lapply(plain, function(g) g * 0 + 1e6)
+  v <- compare(series, plain, policy_ng, scale)
+  expect(v$passed, format_verdict(v))
+  expect_error(numerical_gradient(nb$net, nb$x, nb$t, "fast"), "method")
+})
+
+test_that("series falls back to the plain definition for large steps", {
+  gen <- rng(5)
+  net <- TwoLayerNet(3, 2, 2, seed = 1)
+  net$params <- list(W1 = matrix(normal(gen, 6), 3), b1 = c(0, 0),
+                     W2 = 100 * matrix(normal(gen, 4), 2), b2 = c(0, 0))
+  x <- 10 * matrix(normal(gen, 12), 4)
+  t <- c(0L, 1L, 1L, 0L)
+  expect_identical(numerical_gradient(net, x, t),
+                   numerical_gradient(net, x, t, method = "plain"))
 })
 
 test_that("accuracy: ties go to the first index, as np.argmax", {
