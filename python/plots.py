@@ -63,6 +63,12 @@ class Progress:
             self.bar.close()
 
 
+def epoch_ticks(last: int) -> list[int]:
+    """Whole-epoch ticks 0, k, 2k, ... (at most 9), the same in r/plots.R."""
+    step = max(1, -(-last // 8))
+    return list(range(0, last + 1, step))
+
+
 def plot_curves(path: str | Path, iters: Sequence[int], losses: Sequence[float],
                 epochs: Sequence[int], train_acc: Sequence[float], test_acc: Sequence[float],
                 subtitle: str = "") -> None:
@@ -76,6 +82,7 @@ def plot_curves(path: str | Path, iters: Sequence[int], losses: Sequence[float],
     ax_acc.plot(epochs, test_acc, color=TEST_COLOUR, marker="s", markersize=3, linestyle="--",
                 label="test acc")
     ax_acc.set(title=ACC_TITLE, xlabel="epochs", ylabel="accuracy", ylim=(0.0, 1.0))
+    ax_acc.set_xticks(epoch_ticks(max(epochs, default=0)))
     ax_acc.legend(loc="lower right")
     if subtitle:
         fig.suptitle(subtitle, fontsize=10)

@@ -77,12 +77,12 @@ encode_checkpoint <- function(params) {
   c(checkpoint_magic(), charToRaw(header), unlist(blobs, use.names = FALSE))
 }
 
-#' Named double vectors / matrices from checkpoint bytes, all checks passed
+#' Split checkpoint bytes into the parsed header and the array bytes
 #'
 #' @param data Raw vector.
 #' @param source Name for error messages.
-#' @return Named list; 2-d arrays as matrices, 1-d as plain vectors.
-decode_checkpoint <- function(data, source = "<bytes>") {
+#' @return list(header = parsed JSON, body = raw vector).
+split_checkpoint <- function(data, source) {
   magic <- checkpoint_magic()
   m <- length(magic)
   if (length(data) < m || !identical(data[seq_len(m)], magic)) {
@@ -105,33 +105,49 @@ decode_checkpoint <- function(data, source = "<bytes>") {
         !identical(header$order, "C")) {
     checkpoint_error(source, "unsupported header version/dtype/order")
   }
-  body <- data[-seq_len(end)]
-  total <- sum(vapply(header$arrays, function(a) as.numeric(a$nbytes), 0))
-  if (length(body) != total) {
-    checkpoint_error(source, "%s: header lists %.0f bytes of arrays, file has %d",
-                     if (length(body) < total) "truncated" else "trailing bytes",
-                     total, length(body))
+  list(header = header, body = data[-seq_len(end)])
+}
+
+#' One array of a checkpoint, its length and SHA-256 checked
+#'
+#' @param a The array's header entry.
+#' @param body The checkpoint's array bytes.
+#' @param source Name for error messages.
+#' @return A matrix (2-d) or plain vector (1-d).
+decode_array <- function(a, body, source) {
+  shape <- as.numeric(unlist(a$shape))
+  count <- prod(shape)
+  if (!length(shape) %in% 1:2 || a$nbytes != 8 * count ||
+        a$offset + a$nbytes > length(body)) {
+    checkpoint_error(source, "array %s has unsupported or inconsistent shape",
+                     a$name)
   }
-  out <- list()
-  for (a in header$arrays) {
-    shape <- as.numeric(unlist(a$shape))
-    count <- prod(shape)
-    if (length(shape) < 1L || length(shape) > 2L || a$nbytes != 8 * count ||
-          a$offset + a$nbytes > length(body)) {
-      checkpoint_error(source, "array %s has unsupported or inconsistent shape",
-                       a$name)
-    }
-    blob <- body[a$offset + seq_len(a$nbytes)]
-    if (digest::digest(blob, algo = "sha256", serialize = FALSE) != a$sha256) {
-      checkpoint_error(source, "array %s fails its SHA-256 check", a$name)
-    }
-    values <- readBin(blob, "double", count, size = 8L, endian = "little")
-    out[[a$name]] <- if (length(shape) == 2L) {
-      matrix(values, shape[[1L]], shape[[2L]], byrow = TRUE)
-    } else {
-      values
-    }
+  blob <- body[a$offset + seq_len(a$nbytes)]
+  if (digest::digest(blob, algo = "sha256", serialize = FALSE) != a$sha256) {
+    checkpoint_error(source, "array %s fails its SHA-256 check", a$name)
   }
+  values <- readBin(blob, "double", count, size = 8L, endian = "little")
+  if (length(shape) == 1L) return(values)
+  matrix(values, shape[[1L]], shape[[2L]], byrow = TRUE)
+}
+
+#' Named double vectors / matrices from checkpoint bytes, all checks passed
+#'
+#' @param data Raw vector.
+#' @param source Name for error messages.
+#' @return Named list; 2-d arrays as matrices, 1-d as plain vectors.
+decode_checkpoint <- function(data, source = "<bytes>") {
+  parts <- split_checkpoint(data, source)
+  arrays <- parts$header$arrays
+  total <- sum(vapply(arrays, function(a) as.numeric(a$nbytes), 0))
+  have <- length(parts$body)
+  if (have != total) {
+    checkpoint_error(source, "%s: header lists %.0f array bytes, file has %d",
+                     if (have < total) "truncated" else "trailing bytes",
+                     total, have)
+  }
+  out <- lapply(arrays, decode_array, body = parts$body, source = source)
+  names(out) <- vapply(arrays, function(a) a$name, "")
   out
 }
 

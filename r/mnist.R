@@ -174,6 +174,27 @@ load_dataset <- function(data_dir) {
        image_shape = train$image_shape, files = files)
 }
 
+#' Write labels (a vector) or images (an n x rows x cols array) as IDX
+#'
+#' @param path File to write.
+#' @param x Integer vector of labels, or array c(n, rows, cols) of images;
+#'   values 0..255.
+#' @param compress Gzip the file.
+#' @return path, invisibly.
+write_idx <- function(path, x, compress = FALSE) {
+  dims <- if (is.null(dim(x))) length(x) else dim(x)
+  magic <- if (length(dims) == 1L) idx_magic()[["labels"]] else
+    idx_magic()[["images"]]
+  # IDX is row-major (the last index fastest): R's column-major order of the
+  # array with its dimensions reversed.
+  values <- if (length(dims) == 1L) x else aperm(x, rev(seq_along(dims)))
+  con <- if (compress) gzfile(path, "wb") else file(path, "wb")
+  on.exit(close(con))
+  writeBin(as.integer(c(magic, dims)), con, size = 4L, endian = "big")
+  writeBin(as.raw(values), con)
+  invisible(path)
+}
+
 #' Images idx (1-based) as a double batch, one image per row, scaled by 1/255
 #'
 #' The book's normalize = TRUE, done per batch so the full set never exists
@@ -258,7 +279,10 @@ download_mnist <- function(dest_dir, mirrors = mirror_list(),
       why <- fetch_file(paste0(base, name), dest, checksums[[name]])
       if (is.null(why)) break
       failures <- c(failures, paste0(base, name, ": ", why))
-      if (log) message("download failed, trying next mirror: ", failures[[length(failures)]])
+      if (log) {
+        message("download failed, trying next mirror: ",
+                failures[[length(failures)]])
+      }
     }
     if (!is.null(why)) {
       idx_error(dest, "no mirror served a valid copy:\n  %s",

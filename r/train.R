@@ -54,32 +54,50 @@ train_parser <- function() {
   )
 }
 
+#' The first count flag that is not at least 1, as a message, or NULL
+#'
+#' @param opt Flags from optparse.
+#' @return A message or NULL.
+count_problem <- function(opt) {
+  for (name in c("iters", "batch_size", "hidden", "eval_every",
+                 "train_limit")) {
+    value <- opt[[name]]
+    if (!is.null(value) && (is.na(value) || value < 1L)) {
+      return(sprintf("--%s must be at least 1, got %s", gsub("_", "-", name),
+                     value))
+    }
+  }
+  NULL
+}
+
+#' The first problem with parsed flags, or NULL if there is none
+#'
+#' @param opt Flags from optparse.
+#' @return A message or NULL.
+flag_problem <- function(opt) {
+  counts <- count_problem(opt)
+  if (!is.null(counts)) return(counts)
+  checks <- c(
+    "--seed must be in 0..2147483646" =
+      !is.na(opt$seed) && opt$seed >= 0L && opt$seed < max_seed,
+    "--grad must be backprop or numerical" =
+      opt$grad %in% c("backprop", "numerical"),
+    "--dataset must be fashion-mnist or mnist" =
+      opt$dataset %in% c("fashion-mnist", "mnist"),
+    "--download is only available with --dataset mnist" =
+      !opt$download || opt$dataset == "mnist"
+  )
+  if (all(checks)) NULL else names(checks)[!checks][[1L]]
+}
+
 #' Parse and check the command line; stop() with a usage message if bad
 #'
 #' @param args Character vector of arguments.
 #' @return Named list of flag values in python/train.py's order.
 parse_train_args <- function(args) {
   opt <- optparse::parse_args(train_parser(), args)
-  for (name in c("iters", "batch_size", "hidden", "eval_every",
-                 "train_limit")) {
-    value <- opt[[name]]
-    if (!is.null(value) && (is.na(value) || value < 1L)) {
-      stop(sprintf("--%s must be at least 1, got %s", gsub("_", "-", name),
-                   value), call. = FALSE)
-    }
-  }
-  if (is.na(opt$seed) || opt$seed < 0L || opt$seed >= max_seed) {
-    stop(sprintf("--seed must be in 0..%.0f", max_seed - 1), call. = FALSE)
-  }
-  if (!opt$grad %in% c("backprop", "numerical")) {
-    stop("--grad must be backprop or numerical", call. = FALSE)
-  }
-  if (!opt$dataset %in% c("fashion-mnist", "mnist")) {
-    stop("--dataset must be fashion-mnist or mnist", call. = FALSE)
-  }
-  if (opt$download && opt$dataset != "mnist") {
-    stop("--download is only available with --dataset mnist", call. = FALSE)
-  }
+  problem <- flag_problem(opt)
+  if (!is.null(problem)) stop(problem, call. = FALSE)
   keys <- c("iters", "batch_size", "lr", "hidden", "weight_init_std", "seed",
             "grad", "eval_every", "dataset", "data_dir", "download", "out",
             "train_limit", "checkpoint_in", "quiet")
@@ -143,9 +161,10 @@ train_loop <- function(opt, data, net, bar) {
     if (i %% opt$eval_every == 0L) {
       t0 <- proc.time()[["elapsed"]]
       k <- i %/% opt$eval_every + 1L
-      evals[k, ] <- list(k - 1L, i,
-                         count_correct(net, data$x_train, data$t_train) / n_train,
-                         count_correct(net, data$x_test, data$t_test) / n_test)
+      evals[k, ] <- list(
+        k - 1L, i, count_correct(net, data$x_train, data$t_train) / n_train,
+        count_correct(net, data$x_test, data$t_test) / n_test
+      )
       eval_seconds <- eval_seconds + proc.time()[["elapsed"]] - t0
       bar$write(sprintf("train acc, test acc | %.4f, %.4f",
                         evals$train_acc[k], evals$test_acc[k]))
