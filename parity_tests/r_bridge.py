@@ -1,0 +1,156 @@
+"""One embedded R per process (rpy2): setup checks, r/load.R sourced once, one R call per function."""
+
+import importlib.metadata
+import shutil
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+RPY2_PIN = "3.5.17"
+R_PACKAGES = ("jsonlite", "digest")  # what r/fixtures_io.R needs to read the fixtures
+SETUP_HINT = "  run `make setup` (installs the Debian packages and the pinned Python requirements)"
+
+# Fallback when run_function_cases() itself fails: the same cases, each in its own tryCatch, so the
+# failing case is named. Errors come back as one string with a marker prefix.
+PER_CASE_R = """function(env) {
+  f <- function(fn, root) {
+    cases <- load_cases(fn, root)
+    out <- lapply(cases, function(case) tryCatch(run_case(fn, case), error = function(e)
+      paste("R error:", conditionMessage(e))))
+    names(out) <- vapply(cases, function(case) case$id, "")
+    out
+  }
+  environment(f) <- env
+  f
+}"""
+
+
+class SetupError(RuntimeError):
+    """R, an R package or rpy2 is missing or of a version that cannot work; the message says what to do."""
+
+
+class CaseError:
+    """A case whose implementation raised instead of returning a result."""
+
+    def __init__(self, message: str) -> None:
+        """Keep the error message (first line)."""
+        self.message = message.strip().splitlines()[0] if message.strip() else "error"
+
+    def __repr__(self) -> str:
+        """The message."""
+        return self.message
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """'3.5.17' -> (3, 5, 17); non-numeric parts stop the tuple."""
+    out = []
+    for part in text.split("."):
+        digits = "".join(ch for ch in part if ch.isdigit())
+        if not digits:
+            break
+        out.append(int(digits))
+    return tuple(out)
+
+
+def check_rpy2() -> str:
+    """The installed rpy2 version, or SetupError naming what to install."""
+    if shutil.which("R") is None:
+        raise SetupError("R is not installed (rpy2 needs R and its headers):\n"
+                         "  apt-get install -y --no-install-recommends r-base-core r-base-dev\n" + SETUP_HINT)
+    try:
+        return importlib.metadata.version("rpy2")
+    except importlib.metadata.PackageNotFoundError:
+        raise SetupError(f"rpy2 is not installed in this Python:\n  pip install rpy2=={RPY2_PIN}\n"
+                         + SETUP_HINT) from None
+
+
+def check_r(rpy2_version: str, r_version: tuple[int, ...], missing: list[str]) -> None:
+    """SetupError if the R version does not suit rpy2 or R packages are missing."""
+    if r_version < (4, 2):
+        raise SetupError(f"R {r_version} is too old; this project needs R >= 4.2:\n"
+                         "  apt-get install -y r-base-core r-base-dev\n" + SETUP_HINT)
+    if version_tuple(rpy2_version) >= (3, 6, 7) and r_version < (4, 5):
+        raise SetupError(f"rpy2 {rpy2_version} requires R >= 4.5, this R is "
+                         f"{'.'.join(map(str, r_version))}:\n  pip install rpy2=={RPY2_PIN}\n" + SETUP_HINT)
+    if missing:
+        debs = " ".join(f"r-cran-{p}" for p in missing)
+        raise SetupError(f"R package(s) missing: {', '.join(missing)}:\n  apt-get install -y {debs}\n"
+                         + SETUP_HINT)
+
+
+def to_numpy(value: Any) -> Any:
+    """An R result as float64 arrays (maps of them for named lists); R error strings as CaseError."""
+    if hasattr(value, "items"):
+        return {str(k): to_numpy(v) for k, v in value.items()}
+    arr = np.asarray(value)
+    if arr.dtype.kind in "USO":
+        return CaseError(" ".join(str(v) for v in arr.ravel()) or "R returned a non-numeric value")
+    # R doubles arrive as float64 already; integers (32-bit in R) and logicals widen exactly.
+    return arr.astype(np.float64)
+
+
+class RBridge:
+    """The embedded R with the r/ modules of one checkout loaded into their own environment."""
+
+    _instances: ClassVar[dict[Path, "RBridge"]] = {}
+
+    def __init__(self, root: Path) -> None:
+        """Embed R (once per process), check versions and packages, source r/load.R once."""
+        rpy2_version = check_rpy2()
+        try:
+            import rpy2.robjects as ro
+            from rpy2.rinterface_lib import callbacks
+        except Exception as exc:  # an rpy2 built for another R fails here
+            raise SetupError(f"rpy2 {rpy2_version} cannot embed this R ({exc}):\n"
+                             f"  pip install --force-reinstall rpy2=={RPY2_PIN}\n" + SETUP_HINT) from exc
+        self.console: list[str] = []
+        callbacks.consolewrite_warnerror = self.console.append
+        callbacks.consolewrite_print = self.console.append
+        self.ro = ro
+        major, minor = (str(x) for x in ro.r("c(R.version$major, R.version$minor)"))
+        self.r_version = version_tuple(f"{major}.{minor}")
+        missing = [p for p in R_PACKAGES
+                   if not ro.r(f"isTRUE(requireNamespace('{p}', quietly = TRUE))")[0]]
+        check_r(rpy2_version, self.r_version, missing)
+        self.root = root
+        load_r = root / "r" / "load.R"
+        if not load_r.exists():
+            raise SetupError(f"{load_r} is missing: the R mirror is not in this checkout")
+        self.env = ro.r("new.env()")
+        ro.r["sys.source"](str(load_r), envir=self.env)
+        self.env["load_modules"](str(root), self.env)
+        self.per_case = ro.r(PER_CASE_R)(self.env)
+
+    @classmethod
+    def get(cls, root: Path) -> "RBridge":
+        """The bridge for this checkout, created on first use (R starts once per process)."""
+        root = root.resolve()
+        if root not in cls._instances:
+            cls._instances[root] = cls(root)
+        return cls._instances[root]
+
+    def run_function(self, function: str, fixtures: Path) -> list[tuple[str, Any]]:
+        """(case id, result) for every case of `function`, from ONE call of R's run_function_cases."""
+        from rpy2.rinterface_lib.embedded import RRuntimeError
+        from rpy2.robjects import default_converter, numpy2ri
+        from rpy2.robjects.conversion import localconverter
+
+        with localconverter(default_converter + numpy2ri.converter):
+            try:
+                results = self.env["run_function_cases"](function, str(fixtures))
+            except RRuntimeError as exc:
+                # Rerun case by case (still one R call) only to name the case that fails.
+                try:
+                    results = self.per_case(function, str(fixtures))
+                except RRuntimeError:
+                    return [("*", CaseError(f"R error: {exc}"))]
+            return [(str(k), to_numpy(v)) for k, v in results.items()]
+
+    def eval(self, code: str) -> Any:
+        """Evaluate R code in the loaded environment, converted to numpy (for tests)."""
+        from rpy2.robjects import default_converter, numpy2ri
+        from rpy2.robjects.conversion import localconverter
+
+        with localconverter(default_converter + numpy2ri.converter):
+            return self.ro.r["eval"](self.ro.r["parse"](text=code), self.env)
