@@ -4,6 +4,7 @@ import gzip
 import hashlib
 import http.client
 import os
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -212,7 +213,7 @@ def download_mnist(dest_dir: str | Path, mirrors: list[str] | None = None,
                 break
             failures.append(f"{base + name}: {why}")
             if log:
-                print(f"download failed, trying next mirror: {failures[-1]}")
+                print(f"download failed, trying next mirror: {failures[-1]}", file=sys.stderr)
         else:
             raise IdxError(f"{dest}: no mirror served a valid copy:\n  " + "\n  ".join(failures))
         got[name] = dest

@@ -4,6 +4,7 @@ r/plots.R draws the same figure (same size, titles, labels, colours and line sty
 and prints the same progress lines.
 """
 
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -31,8 +32,10 @@ class Progress:
     def __init__(self, total: int, quiet: bool) -> None:
         """Start the clock; open a bar only if stdout is a terminal."""
         self.total, self.quiet = total, quiet
+        # shutil falls back to 80 x 24 where a terminal reports 0 x 0 (tqdm would then draw nothing).
+        size = shutil.get_terminal_size()
         self.bar = None if quiet or not sys.stdout.isatty() else tqdm(
-            total=total, file=sys.stdout, unit="it", smoothing=0.05, dynamic_ncols=True)
+            total=total, file=sys.stdout, unit="it", smoothing=0.05, ncols=size.columns, nrows=size.lines)
         self.start = self.last = time.monotonic()
         self.step = max(1, total // 10)
 

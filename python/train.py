@@ -34,7 +34,7 @@ OUTPUTS = ("metrics.csv", "epochs.csv", "summary.json", "curves.png", "checkpoin
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line, identical to r/train.R's."""
-    p = argparse.ArgumentParser(prog="python -m python.train", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m python.train", description="Train the book's TwoLayerNet on (Fashion-)MNIST.")
     p.add_argument("--iters", type=int, default=10000, help="SGD iterations [10000]")
     p.add_argument("--batch-size", type=int, default=100, help="minibatch size [100]")
     p.add_argument("--lr", type=float, default=0.1, help="learning rate [0.1]")
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="weights from Rng(seed), batches from Rng(seed+1) [0]")
     p.add_argument("--grad", choices=("backprop", "numerical"), default="backprop", help="[backprop]")
     p.add_argument("--eval-every", type=int, default=None,
-                   help="evaluate when iteration %% N == 0 [one epoch: max(1, train_size %% batch_size)]")
+                   help="evaluate when iteration %% N == 0 [one epoch: max(1, train_size // batch_size)]")
     p.add_argument("--dataset", choices=("fashion-mnist", "mnist"), default="fashion-mnist")
     p.add_argument("--data-dir", default=None, help="directory of the four IDX files (.gz or not)")
     p.add_argument("--download", action="store_true", help="fetch missing MNIST files (checksummed)")
@@ -157,7 +157,11 @@ def run(a: argparse.Namespace) -> dict:
     a.eval_every = a.eval_every or max(1, data.x_train.shape[0] // a.batch_size)
     net = TwoLayerNet(data.x_train.shape[1], a.hidden, 10, a.weight_init_std, seed=a.seed)
     if a.checkpoint_in:
-        net.params = load_checkpoint(a.checkpoint_in)
+        weights = load_checkpoint(a.checkpoint_in)
+        try:
+            net.params = weights
+        except (KeyError, ValueError) as err:
+            raise CheckpointError(f"{a.checkpoint_in}: does not fit the net: {err}") from err
     a.out = str(out)
     out.mkdir(parents=True, exist_ok=True)
     load_seconds = time.perf_counter() - t_start
@@ -183,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     check_args(parser, args)
     try:
         run(args)
-    except (IdxError, CheckpointError, FileExistsError, KeyError, ValueError) as err:
+    except (IdxError, CheckpointError, OSError) as err:
         print(f"train: error: {err}", file=sys.stderr)
         return 1
     return 0

@@ -179,3 +179,21 @@ test_that("Python's CLI runs the same experiment: same accuracies", {
   loss_py <- read("py", "metrics.csv")$loss
   expect_lt(max(abs(loss_r - loss_py) / abs(loss_py)), 1e-12)
 })
+
+test_that("--download rejects mirror files with wrong checksums", {
+  d <- withr::local_tempdir()
+  mirror <- file.path(d, "mirror")
+  dir.create(mirror)
+  for (f in names(mnist_sha256())) writeLines("garbage", file.path(mirror, f))
+  withr::local_envvar(DLFS_MNIST_MIRRORS = paste0("file://", mirror))
+  expect_message(
+    status <- main(c("--dataset", "mnist", "--download", "--data-dir",
+                     file.path(d, "mnist"), "--out", file.path(d, "run"),
+                     "--quiet")),
+    "train-images-idx3-ubyte.gz: no mirror served a valid copy"
+  )
+  expect_identical(status, 1L)
+  expect_length(list.files(file.path(d, "mnist"), all.files = TRUE,
+                           no.. = TRUE), 0L)
+  expect_false(dir.exists(file.path(d, "run")))
+})
