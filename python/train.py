@@ -34,7 +34,8 @@ OUTPUTS = ("metrics.csv", "epochs.csv", "summary.json", "curves.png", "checkpoin
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line, identical to r/train.R's."""
-    p = argparse.ArgumentParser(prog="python -m python.train", description="Train the book's TwoLayerNet on (Fashion-)MNIST.")
+    p = argparse.ArgumentParser(prog="python -m python.train",
+                                description="Train the book's TwoLayerNet on (Fashion-)MNIST.")
     p.add_argument("--iters", type=int, default=10000, help="SGD iterations [10000]")
     p.add_argument("--batch-size", type=int, default=100, help="minibatch size [100]")
     p.add_argument("--lr", type=float, default=0.1, help="learning rate [0.1]")
