@@ -14,6 +14,7 @@ from python.two_layer_net import TwoLayerNet
 TEST_FUNCTIONS: dict[str, Callable[[np.ndarray], float]] = {
     "function_1": lambda x: float(np.sum(0.01 * x**2 + 0.1 * x)),  # the book's (4.5), summed
     "function_2": lambda x: float(np.sum(x**2)),  # the book's (4.6)
+    "function_exp": lambda x: float(np.sum(np.exp(x))),  # not quadratic: its central difference depends on h
 }
 
 

@@ -87,7 +87,7 @@ def compare_array(got: Any, expected: np.ndarray, cls: dict, err_scale: Any = No
     worst = int(np.argmax(ratio))
     scale = ulp(expected).flat[worst] if unit == "ulp" else 1.0
     index = [int(i) for i in np.unravel_index(worst, expected.shape)] if expected.ndim else []
-    where = f"{index}: got {got.flat[worst]!r}, expected {expected.flat[worst]!r}"
+    where = f"{index}: got {float(got.flat[worst])!r}, expected {float(expected.flat[worst])!r}"
     digits = float(np.min(np.where(finite, log_relative_error(got, expected), 17.0)))
     error = diff.flat[worst] / scale if special_ok.flat[worst] else np.inf
     return Verdict(unit, float(error), float(bound.flat[worst] / scale), float(ratio.flat[worst]),

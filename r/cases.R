@@ -3,7 +3,9 @@
 
 test_functions <- list(
   function_1 = function(x) sum(0.01 * x^2 + 0.1 * x), # the book's (4.5), summed
-  function_2 = function(x) sum(x^2) # the book's (4.6)
+  function_2 = function(x) sum(x^2), # the book's (4.6)
+  # Not quadratic: its central difference depends on h.
+  function_exp = function(x) sum(exp(x))
 )
 
 #' A net whose weights are exactly the given ones
