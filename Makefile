@@ -27,7 +27,7 @@ lint-python: setup
 	$(VENV)/bin/ruff check python tests fixtures parity_tests bench
 
 test-python: setup
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests parity_tests/test_parity.py
 
 lint-r: setup
 	Rscript -e 'l <- lintr::lint_dir("r"); print(l); quit(status = length(l) > 0)'
