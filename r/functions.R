@@ -20,12 +20,11 @@ sigmoid <- function(x) {
   # exp(-|x|) never overflows; e / (1 + e) keeps the tiny results of x < 0
   # that 1 / (1 + exp(-x)) loses.
   e <- exp(-abs(x))
-  d <- 1 + e
-  s <- 1 / d
-  # which() drops NaN tests, so NaN inputs stay NaN through the 1 / d branch.
-  neg <- which(x < 0)
-  s[neg] <- e[neg] / d[neg]
-  s
+  # Both branches in one division: numerator 1 where x >= 0, else e. (A NaN
+  # test index is skipped by the scalar assignment, so NaN stays NaN.)
+  numerator <- e
+  numerator[x >= 0] <- 1
+  numerator / (1 + e)
 }
 
 #' Derivative of the sigmoid with respect to its input x
