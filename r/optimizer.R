@@ -24,7 +24,10 @@ sgd_update <- function(params, grads, lr = 0.01) {
            call. = FALSE)
     }
   }
-  out <- lapply(keys, function(key) params[[key]] - lr * grads[[key]])
-  names(out) <- keys
+  # Assigning into the copy replaces its elements; params itself is intact.
+  out <- params
+  for (key in keys) {
+    out[[key]] <- params[[key]] - lr * grads[[key]]
+  }
   out
 }
