@@ -7,6 +7,23 @@
 #' @param lr Learning rate.
 #' @return A new named list in params' key order.
 sgd_update <- function(params, grads, lr = 0.01) {
+  check_matching(params, grads)
+  # Assigning into the copy replaces its elements; params itself is intact.
+  out <- params
+  for (key in names(params)) {
+    out[[key]] <- params[[key]] - lr * grads[[key]]
+  }
+  out
+}
+
+#' Stop unless params and grads have the same keys and shapes
+#'
+#' Shapes compare dim and length: R would recycle a mismatched gradient
+#' silently where numpy raises.
+#'
+#' @inheritParams sgd_update
+#' @return NULL, invisibly.
+check_matching <- function(params, grads) {
   keys <- names(params)
   if (!setequal(keys, names(grads)) || anyDuplicated(keys) ||
         length(keys) != length(grads)) {
@@ -15,7 +32,6 @@ sgd_update <- function(params, grads, lr = 0.01) {
          call. = FALSE)
   }
   for (key in keys) {
-    # Compare dim and length: R would recycle a mismatched gradient silently.
     p <- params[[key]]
     g <- grads[[key]]
     if (!identical(dim(p), dim(g)) || length(p) != length(g)) {
@@ -24,10 +40,5 @@ sgd_update <- function(params, grads, lr = 0.01) {
            call. = FALSE)
     }
   }
-  # Assigning into the copy replaces its elements; params itself is intact.
-  out <- params
-  for (key in keys) {
-    out[[key]] <- params[[key]] - lr * grads[[key]]
-  }
-  out
+  invisible(NULL)
 }
