@@ -11,9 +11,16 @@ CE_DELTA = 1e-7  # the book's guard against log(0); it biases the loss by ~1e-7
 def sigmoid(x: ArrayLike) -> Array:
     """Logistic function, accurate to 2 ULP over all float64 (subnormal results included)."""
     x = np.asarray(x, dtype=np.float64)
+    upper, lower = sigmoid_halves(x)
+    return np.where(x >= 0, upper, lower)
+
+
+def sigmoid_halves(x: Array) -> tuple[Array, Array]:
+    """sigmoid(|x|) and sigmoid(-|x|), from one exp: sigmoid(x) is the first where x >= 0."""
     # exp(-|x|) never overflows; e/(1+e) keeps the tiny results of x < 0 that 1/(1+exp(-x)) loses.
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    d = 1.0 + e
+    return 1.0 / d, e / d
 
 
 def sigmoid_grad(x: ArrayLike) -> Array:
@@ -24,9 +31,15 @@ def sigmoid_grad(x: ArrayLike) -> Array:
 
 def softmax(x: ArrayLike) -> Array:
     """Softmax of a vector, or of each row of a matrix, shifted by the max so it never overflows."""
-    x = np.asarray(x, dtype=np.float64)
-    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
-    return e / np.sum(e, axis=-1, keepdims=True)
+    return softmax_inplace(np.array(x, dtype=np.float64))
+
+
+def softmax_inplace(x: Array) -> Array:
+    """softmax(x) written over x (a float64 array of at least one dimension), which is returned."""
+    x -= np.max(x, axis=-1, keepdims=True)
+    np.exp(x, out=x)
+    x /= np.sum(x, axis=-1, keepdims=True)
+    return x
 
 
 def labels_of(t: ArrayLike, y: Array) -> NDArray[np.intp]:

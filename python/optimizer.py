@@ -12,4 +12,12 @@ def sgd_update(params: Params, grads: Params, lr: float = 0.01) -> Params:
     for key, p in params.items():
         if np.shape(p) != np.shape(grads[key]):
             raise ValueError(f"{key}: param shape {np.shape(p)} != grad shape {np.shape(grads[key])}")
-    return {key: p - lr * grads[key] for key, p in params.items()}
+    return {key: _step(p, grads[key], lr) for key, p in params.items()}
+
+
+def _step(p: np.ndarray, g: np.ndarray, lr: float) -> np.ndarray:
+    """p - lr * g, rounded as written, reusing the temporary lr * g for the result."""
+    out = lr * g
+    if isinstance(out, np.ndarray) and out.shape == np.shape(p) and np.result_type(p, out) == out.dtype:
+        return np.subtract(p, out, out=out)
+    return p - out  # a scalar, or a result wider than lr * g: nothing to reuse

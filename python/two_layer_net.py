@@ -4,7 +4,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from python.fast_gradient import SeriesRangeError, series_numerical_gradient
-from python.functions import cross_entropy_error, labels_of, sigmoid, softmax
+from python.functions import cross_entropy_error, labels_of, sigmoid, sigmoid_halves, softmax_inplace
 from python.gradient import numerical_gradient
 from python.rng import Rng
 
@@ -54,7 +54,10 @@ class TwoLayerNet:
         x = np.asarray(x, dtype=np.float64)
         if x.ndim not in (1, 2) or x.shape[-1] != self.shapes["W1"][0]:
             raise ValueError(f"x must have {self.shapes['W1'][0]} columns, got shape {x.shape}")
-        if not np.isfinite(x).all():
+        # One BLAS pass instead of isfinite's boolean copy: a NaN or an infinity makes the sum of
+        # squares non-finite, and only a sum that overflows needs the elementwise look.
+        flat = x.reshape(-1)
+        if not np.isfinite(np.dot(flat, flat)) and not np.isfinite(x).all():
             raise ValueError("x contains NaN or infinite values")
         return x
 
@@ -62,10 +65,11 @@ class TwoLayerNet:
         """Class probabilities for each row of x."""
         p = self._params if params is None else params
         x = self.check_input(x)
-        a1 = x @ p["W1"] + p["b1"]
-        z1 = sigmoid(a1)
-        a2 = z1 @ p["W2"] + p["b2"]
-        return softmax(a2)
+        a1 = x @ p["W1"]
+        a1 += p["b1"]
+        a2 = sigmoid(a1) @ p["W2"]
+        a2 += p["b2"]
+        return softmax_inplace(a2)
 
     def loss(self, x: ArrayLike, t: ArrayLike, params: Params | None = None) -> float:
         """Cross-entropy error of the predictions; t one-hot or class codes."""
@@ -105,18 +109,27 @@ class TwoLayerNet:
         p = self._params
         x = self.check_input(x)
         x2 = x.reshape(-1, x.shape[-1])
-        a1 = x2 @ p["W1"] + p["b1"]
-        z1 = sigmoid(a1)
-        a2 = z1 @ p["W2"] + p["b2"]
-        y = softmax(a2)
-        labels = labels_of(t, y.reshape(x.shape[:-1] + y.shape[-1:])).reshape(-1)
         batch_num = x2.shape[0]
-        dy = y.copy()
+        a1 = x2 @ p["W1"]
+        a1 += p["b1"]
+        # sigmoid(a1) and sigmoid(-a1) are sigmoid(|a1|) and sigmoid(-|a1|), swapped by the sign of
+        # a1: one exp gives both, with the bits of functions.sigmoid.
+        upper, lower = sigmoid_halves(a1)
+        z1 = np.where(a1 >= 0, upper, lower)
+        a2 = z1 @ p["W2"]
+        a2 += p["b2"]
+        y = softmax_inplace(a2)
+        labels = labels_of(t, y.reshape(x.shape[:-1] + y.shape[-1:])).reshape(-1)
+        dy = y  # y is ours: y - t and the batch mean in place
         dy[np.arange(batch_num), labels] -= 1.0  # y - t for one-hot t
         dy /= batch_num
         grads = {"W2": z1.T @ dy, "b2": np.sum(dy, axis=0)}
         da1 = dy @ p["W2"].T
-        dz1 = z1 * sigmoid(-a1) * da1  # sigmoid_grad(a1), reusing z1 = sigmoid(a1): the same bits
+        # sigmoid_grad(a1) = sigmoid(a1) * sigmoid(-a1) = upper * lower whatever the sign of a1 (at
+        # a1 = 0 both are 0.5): the same bits as z1 * sigmoid(-a1).
+        dz1 = np.multiply(upper, lower, out=upper)
+        dz1 *= da1
         grads["W1"] = x2.T @ dz1
         grads["b1"] = np.sum(dz1, axis=0)
         return grads
+
