@@ -14,6 +14,9 @@ shape_of <- function(a) {
 
 #' Logistic function, accurate to 2 ULP over all doubles (subnormals included)
 #'
+#' Python's sigmoid and sigmoid_inplace in one: R reuses the storage of
+#' unreferenced temporaries by itself.
+#'
 #' @param x Numeric vector, matrix or array; its dim is kept.
 #' @return sigmoid(x), same shape as x.
 sigmoid <- function(x) {
@@ -25,6 +28,31 @@ sigmoid <- function(x) {
   numerator <- e
   numerator[x >= 0] <- 1
   numerator / (1 + e)
+}
+
+#' sigmoid(|x|) and sigmoid(-|x|), from one exp
+#'
+#' sigmoid(x) is upper where x >= 0 and lower elsewhere, with sigmoid's bits;
+#' sigmoid(-x) is the other one.
+#'
+#' @param x Numeric array.
+#' @return list(upper = 1 / (1 + e), lower = e / (1 + e)), e = exp(-|x|),
+#'   each shaped like x.
+sigmoid_halves <- function(x) {
+  e <- exp(-abs(x))
+  d <- 1 + e
+  list(upper = 1 / d, lower = e / d)
+}
+
+#' yes where test is TRUE, else no (np.where; an NA test picks no)
+#'
+#' @param test Logical array.
+#' @param yes,no Arrays shaped like test.
+#' @return An array shaped like no.
+select_where <- function(test, yes, no) {
+  at <- which(test)
+  no[at] <- yes[at]
+  no
 }
 
 #' Derivative of the sigmoid with respect to its input x

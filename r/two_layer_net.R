@@ -141,7 +141,8 @@ predict.TwoLayerNet <- function(object, x, params = object$params, ...) {
   x2 <- as_batch(x)
   n <- nrow(x2)
   # rep(b, each = n) lays the bias out column-major: the same as adding it
-  # to every row, without sweep().
+  # to every row, without sweep(). (Python adds in place; R reuses the
+  # product's storage for the sum by itself.)
   a1 <- x2 %*% params$W1 + rep(params$b1, each = n)
   z1 <- sigmoid(a1)
   a2 <- z1 %*% params$W2 + rep(params$b2, each = n)
@@ -224,7 +225,10 @@ gradient <- function(net, x, t) {
   x2 <- as_batch(x)
   batch_num <- nrow(x2)
   a1 <- x2 %*% p$W1 + rep(p$b1, each = batch_num)
-  z1 <- sigmoid(a1)
+  # sigmoid(a1) and sigmoid(-a1) are sigmoid(|a1|) and sigmoid(-|a1|),
+  # swapped by the sign of a1: one exp gives both, with sigmoid's bits.
+  halves <- sigmoid_halves(a1)
+  z1 <- select_where(a1 >= 0, halves$upper, halves$lower)
   a2 <- z1 %*% p$W2 + rep(p$b2, each = batch_num)
   y <- softmax(a2)
   labels <- labels_of(t, if (is.matrix(x)) y else y[1L, ])
@@ -235,9 +239,9 @@ gradient <- function(net, x, t) {
   grad_w2 <- crossprod(z1, dy)
   grad_b2 <- colSums(dy)
   da1 <- tcrossprod(dy, p$W2)
-  # sigmoid_grad(a1) = sigmoid(a1) * sigmoid(-a1), with sigmoid(a1) = z1
-  # reused: the same bits without recomputing it.
-  dz1 <- z1 * sigmoid(-a1) * da1
+  # sigmoid_grad(a1) = sigmoid(a1) * sigmoid(-a1) = upper * lower whatever
+  # the sign of a1 (at a1 = 0 both are 0.5): the same bits.
+  dz1 <- halves$upper * halves$lower * da1
   grad_w1 <- crossprod(x2, dz1)
   grad_b1 <- colSums(dz1)
   list(W1 = grad_w1, b1 = grad_b1, W2 = grad_w2, b2 = grad_b2)
