@@ -10,14 +10,22 @@ CE_DELTA = 1e-7  # the book's guard against log(0); it biases the loss by ~1e-7
 
 def sigmoid(x: ArrayLike) -> Array:
     """Logistic function, accurate to 2 ULP over all float64 (subnormal results included)."""
-    x = np.asarray(x, dtype=np.float64)
-    upper, lower = sigmoid_halves(x)
-    return np.where(x >= 0, upper, lower)
+    return sigmoid_inplace(np.array(x, dtype=np.float64))
+
+
+def sigmoid_inplace(x: Array) -> Array:
+    """sigmoid(x) written over x (a float64 array), which is returned."""
+    upper = x >= 0
+    # exp(-|x|) never overflows; e/(1+e) keeps the tiny results of x < 0 that 1/(1+exp(-x)) loses.
+    e = np.exp(np.copysign(x, -1.0, out=x), out=x)
+    d = 1.0 + e
+    np.copyto(e, 1.0, where=upper)  # the numerator: 1 where x >= 0, e elsewhere
+    e /= d
+    return e
 
 
 def sigmoid_halves(x: Array) -> tuple[Array, Array]:
     """sigmoid(|x|) and sigmoid(-|x|), from one exp: sigmoid(x) is the first where x >= 0."""
-    # exp(-|x|) never overflows; e/(1+e) keeps the tiny results of x < 0 that 1/(1+exp(-x)) loses.
     e = np.exp(-np.abs(x))
     d = 1.0 + e
     return 1.0 / d, e / d

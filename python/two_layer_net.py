@@ -4,7 +4,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from python.fast_gradient import SeriesRangeError, series_numerical_gradient
-from python.functions import cross_entropy_error, labels_of, sigmoid, sigmoid_halves, softmax_inplace
+from python.functions import cross_entropy_error, labels_of, sigmoid_halves, sigmoid_inplace, softmax_inplace
 from python.gradient import numerical_gradient
 from python.rng import Rng
 
@@ -67,7 +67,7 @@ class TwoLayerNet:
         x = self.check_input(x)
         a1 = x @ p["W1"]
         a1 += p["b1"]
-        a2 = sigmoid(a1) @ p["W2"]
+        a2 = sigmoid_inplace(a1) @ p["W2"]
         a2 += p["b2"]
         return softmax_inplace(a2)
 
