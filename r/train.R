@@ -7,7 +7,14 @@
 # metrics.csv row i is the minibatch loss after the update of iteration i
 # (the book's order); evaluation when i %% eval_every == 0, i from 0.
 
-eval_chunk <- 10000L
+eval_chunk <- 2000L
+# Evaluations over at least this many pixels (train + test) run in a forked
+# process while training goes on; smaller ones are not worth a fork.
+fork_min_pixels <- 5e6
+# Iterations between checks for a finished forked evaluation.
+poll_every <- 32L
+# Iterations whose minibatch indices are drawn in one call.
+draw_block <- 100L
 
 # x, or default when x is NULL (base R's %||% arrived in R 4.4).
 or_default <- function(x, default) if (is.null(x)) default else x
@@ -134,6 +141,94 @@ count_correct <- function(net, images, labels) {
   correct
 }
 
+#' Train and test accuracy of the net, and the seconds they took
+#'
+#' @param net A TwoLayerNet.
+#' @param data Dataset from load_dataset().
+#' @return c(train_acc, test_acc, seconds).
+accuracies <- function(net, data) {
+  t0 <- proc.time()[["elapsed"]]
+  c(count_correct(net, data$x_train, data$t_train) / ncol(data$x_train),
+    count_correct(net, data$x_test, data$t_test) / ncol(data$x_test),
+    proc.time()[["elapsed"]] - t0)
+}
+
+#' Are evaluations on this data worth a forked process (and can R fork)?
+#'
+#' @param data Dataset from load_dataset().
+#' @return TRUE or FALSE.
+fork_evaluations <- function(data) {
+  pixels <- (ncol(data$x_train) + ncol(data$x_test)) * nrow(data$x_train)
+  .Platform$OS.type == "unix" && pixels >= fork_min_pixels
+}
+
+#' Evaluate the net after iteration i, now or in a forked process
+#'
+#' An evaluation only reads the weights, so a child process (a fork shares
+#' the data without copying it) can compute it on the other core while
+#' training goes on; evaluation_result() collects it.
+#'
+#' @param net A TwoLayerNet.
+#' @param data Dataset from load_dataset().
+#' @param i Iteration (0-based) whose weights the net holds.
+#' @param fork Fork (TRUE) or compute at once (FALSE).
+#' @return list(i, job) for a forked evaluation, list(i, value) otherwise.
+start_evaluation <- function(net, data, i, fork) {
+  if (fork) {
+    return(list(i = i, job = parallel::mcparallel(accuracies(net, data),
+                                                  silent = TRUE)))
+  }
+  list(i = i, value = accuracies(net, data))
+}
+
+#' The result of an evaluation, or NULL if its child is still at work
+#'
+#' @param evaluation From start_evaluation().
+#' @param wait Wait for the child.
+#' @param poll If not waiting, look whether the child has finished (a
+#'   system call); FALSE answers NULL at once.
+#' @return c(train_acc, test_acc, seconds), or NULL.
+evaluation_result <- function(evaluation, wait, poll = TRUE) {
+  if (is.null(evaluation$job)) return(evaluation$value)
+  if (!wait && !poll) return(NULL)
+  got <- parallel::mccollect(evaluation$job, wait = wait)
+  if (is.null(got)) return(NULL)
+  value <- got[[1L]]
+  if (inherits(value, "try-error")) {
+    stop("evaluation failed: ", conditionMessage(attr(value, "condition")),
+         call. = FALSE)
+  }
+  if (!is.numeric(value)) stop("evaluation process died", call. = FALSE)
+  value
+}
+
+#' Record the finished evaluations, oldest first, and print their lines
+#'
+#' @param state list(pending = evaluations not yet recorded, in order, evals
+#'   = the data frame, eval_seconds).
+#' @param eval_every Iterations per evaluation.
+#' @param bar A progress_display().
+#' @param wait Wait for every pending evaluation; otherwise wait only for
+#'   those with a later one behind them (so at most one child at a time runs
+#'   beside the training).
+#' @param poll Look whether the oldest forked evaluation has finished
+#'   (a system call: not every iteration).
+#' @return state, updated.
+record_evaluations <- function(state, eval_every, bar, wait, poll = TRUE) {
+  while (length(state$pending) > 0L) {
+    head <- state$pending[[1L]]
+    acc <- evaluation_result(head, wait || length(state$pending) > 1L, poll)
+    if (is.null(acc)) break
+    k <- head$i %/% eval_every + 1L
+    state$evals[k, ] <- list(k - 1L, head$i, acc[[1L]], acc[[2L]])
+    state$eval_seconds <- state$eval_seconds + acc[[3L]]
+    bar$write(sprintf("train acc, test acc | %.4f, %.4f", acc[[1L]],
+                      acc[[2L]]))
+    state$pending <- state$pending[-1L]
+  }
+  state
+}
+
 #' Run the SGD loop
 #'
 #' @param opt Flags from parse_train_args() with eval_every resolved.
@@ -143,45 +238,52 @@ count_correct <- function(net, images, labels) {
 #' @return list(net, losses, evals (data frame), final, timings).
 train_loop <- function(opt, data, net, bar) {
   n_train <- ncol(data$x_train)
-  n_test <- ncol(data$x_test)
+  images <- image_columns(data$x_train)
   batches <- rng(opt$seed + 1L)
   grad_fn <- if (opt$grad == "backprop") gradient else numerical_gradient
+  fork <- fork_evaluations(data)
   losses <- numeric(opt$iters)
   n_evals <- (opt$iters - 1L) %/% opt$eval_every + 1L
-  evals <- data.frame(epoch = integer(n_evals), iter = integer(n_evals),
-                      train_acc = numeric(n_evals), test_acc = numeric(n_evals))
-  eval_seconds <- 0
+  state <- list(pending = list(), eval_seconds = 0, evals = data.frame(
+    epoch = integer(n_evals), iter = integer(n_evals),
+    train_acc = numeric(n_evals), test_acc = numeric(n_evals)
+  ))
   start <- proc.time()[["elapsed"]]
   for (i in seq_len(opt$iters) - 1L) {
-    idx <- integers(batches, n_train, opt$batch_size) + 1L
-    x_batch <- image_batch(data$x_train, idx)
+    # integers(n, k * b) is integers(n, b) k times over: the same stream.
+    if (i %% draw_block == 0L) {
+      count <- min(draw_block, opt$iters - i)
+      block <- matrix(integers(batches, n_train, opt$batch_size * count) + 1L,
+                      nrow = opt$batch_size)
+    }
+    idx <- block[, i %% draw_block + 1L]
+    x_batch <- image_batch(images, idx)
     t_batch <- data$t_train[idx]
     grads <- grad_fn(net, x_batch, t_batch)
     net$params <- sgd_update(net$params, grads, opt$lr)
     losses[i + 1L] <- loss(net, x_batch, t_batch)
     if (i %% opt$eval_every == 0L) {
-      t0 <- proc.time()[["elapsed"]]
-      k <- i %/% opt$eval_every + 1L
-      evals[k, ] <- list(
-        k - 1L, i, count_correct(net, data$x_train, data$t_train) / n_train,
-        count_correct(net, data$x_test, data$t_test) / n_test
-      )
-      eval_seconds <- eval_seconds + proc.time()[["elapsed"]] - t0
-      bar$write(sprintf("train acc, test acc | %.4f, %.4f",
-                        evals$train_acc[k], evals$test_acc[k]))
+      state$pending <- c(state$pending,
+                         list(start_evaluation(net, data, i, fork)))
     }
+    state <- record_evaluations(state, opt$eval_every, bar, FALSE,
+                                poll = i %% poll_every == 0L)
     bar$update(i + 1L, losses[i + 1L])
   }
-  train_seconds <- proc.time()[["elapsed"]] - start
-  last <- evals[n_evals, ]
-  final <- if (last$iter == opt$iters - 1L) {
-    c(last$train_acc, last$test_acc)
-  } else {
-    c(count_correct(net, data$x_train, data$t_train) / n_train,
-      count_correct(net, data$x_test, data$t_test) / n_test)
+  # The final weights' accuracies: those of the last evaluation if it was
+  # the last iteration's, else evaluated beside the last recordings.
+  last <- if ((opt$iters - 1L) %% opt$eval_every != 0L) {
+    start_evaluation(net, data, opt$iters - 1L, fork)
   }
-  list(net = net, losses = losses, evals = evals, final = final,
-       train_seconds = train_seconds, eval_seconds = eval_seconds)
+  state <- record_evaluations(state, opt$eval_every, bar, TRUE)
+  final <- if (is.null(last)) {
+    unlist(state$evals[n_evals, c("train_acc", "test_acc")], use.names = FALSE)
+  } else {
+    evaluation_result(last, wait = TRUE)[1:2]
+  }
+  list(net = net, losses = losses, evals = state$evals, final = final,
+       train_seconds = proc.time()[["elapsed"]] - start,
+       eval_seconds = state$eval_seconds, eval_overlapped = fork)
 }
 
 #' Doubles as JSON literals with enough digits to round-trip
@@ -292,13 +394,42 @@ run_training <- function(opt) {
                  load_seconds = load_seconds,
                  train_seconds = res$train_seconds,
                  eval_seconds = res$eval_seconds,
-                 seconds_per_iteration =
-                   (res$train_seconds - res$eval_seconds) / opt$iters)
+                 eval_overlapped = res$eval_overlapped,
+                 # Overlapped evaluations cost the loop no wall time of
+                 # their own: train_seconds already holds what they delay.
+                 seconds_per_iteration = (res$train_seconds -
+                   if (res$eval_overlapped) 0 else res$eval_seconds) /
+                   opt$iters)
   summary <- write_outputs(out, opt, data, res, timing)
   cat(sprintf("final train acc, test acc | %.4f, %.4f (%.1f s) -> %s\n",
               res$final[[1L]], res$final[[2L]],
               summary$timing$wall_seconds, out))
   invisible(summary)
+}
+
+#' One BLAS thread, where R's BLAS is OpenBLAS and the user set none
+#'
+#' The net's products are small: a second BLAS thread gains little on a
+#' quiet machine and costs ten times over when another process holds a core
+#' (the threads wait for each other at every product). One thread also
+#' leaves the other core to the forked evaluations. OpenBLAS reads
+#' OPENBLAS_NUM_THREADS only when R starts, so this calls its Fortran-style
+#' setter (an int pointer, as .C passes) in the library R already loaded.
+#'
+#' @return TRUE if the thread count was set, FALSE otherwise (invisibly).
+blas_single_thread <- function() {
+  lib <- La_library()
+  if (nzchar(Sys.getenv("OPENBLAS_NUM_THREADS")) ||
+        !grepl("openblas", basename(lib))) {
+    return(invisible(FALSE))
+  }
+  dll <- tryCatch(dyn.load(lib), error = function(e) NULL)
+  setter <- "openblas_set_num_threads_"
+  if (is.null(dll) || !is.loaded(setter, PACKAGE = dll[["name"]])) {
+    return(invisible(FALSE))
+  }
+  .C(setter, 1L, PACKAGE = dll[["name"]])
+  invisible(TRUE)
 }
 
 #' Source the core modules and the training modules into envir
@@ -337,5 +468,6 @@ if (sys.nframe() == 0L) {
   script <- sub("^--file=", "",
                 grep("^--file=", commandArgs(FALSE), value = TRUE)[[1L]])
   load_training(dirname(dirname(normalizePath(script))), globalenv())
+  blas_single_thread()
   quit(save = "no", status = main(commandArgs(trailingOnly = TRUE)))
 }
