@@ -160,14 +160,14 @@ def train(a: argparse.Namespace, data: MnistData, net: TwoLayerNet, bar: Progres
             pending.append((i, loss, worker.submit(accuracies, net, data, params)
                             if i % a.eval_every == 0 else None))
             settle(wait=False)
-        last_evaluated = (a.iters - 1) % a.eval_every == 0
-        final = None if last_evaluated else worker.submit(accuracies, net, data, net.params)
+        # The final weights' accuracies: the last evaluation's if it was the last iteration's.
+        last = None if (a.iters - 1) % a.eval_every == 0 else worker.submit(accuracies, net, data, net.params)
         settle(wait=True)
+        final = evals[-1][2:] if last is None else last.result()[:2]
     finally:
-        worker.shutdown(cancel_futures=True)
-    train_seconds = time.perf_counter() - start
-    return {"losses": losses, "evals": evals, "train_seconds": train_seconds, "eval_seconds": eval_seconds,
-            "final": evals[-1][2:] if final is None else final.result()[:2]}
+        worker.shutdown(cancel_futures=True)  # on an error, drop the queued work
+    return {"losses": losses, "evals": evals, "train_seconds": time.perf_counter() - start,
+            "eval_seconds": eval_seconds, "final": final}
 
 
 def write_outputs(out: Path, a: argparse.Namespace, data: MnistData, net: TwoLayerNet, res: dict,

@@ -49,23 +49,24 @@ class TwoLayerNet:
             checked[key] = value
         self._params = checked
 
-    def check_input(self, x: ArrayLike) -> Array:
-        """x as a float64 batch of shape (n, input_size), finite."""
+    def check_input(self, x: ArrayLike, finite: bool = True) -> Array:
+        """x as a float64 batch of shape (n, input_size), finite (unless finite=False: not checked yet)."""
         x = np.asarray(x, dtype=np.float64)
         if x.ndim not in (1, 2) or x.shape[-1] != self.shapes["W1"][0]:
             raise ValueError(f"x must have {self.shapes['W1'][0]} columns, got shape {x.shape}")
-        # One BLAS pass instead of isfinite's boolean copy: a NaN or an infinity makes the sum of
-        # squares non-finite, and only a sum that overflows needs the elementwise look.
-        flat = x.reshape(-1)
-        if not np.isfinite(np.dot(flat, flat)) and not np.isfinite(x).all():
-            raise ValueError("x contains NaN or infinite values")
+        if finite:
+            # One BLAS pass instead of isfinite's boolean copy: a NaN or an infinity makes the sum
+            # of squares non-finite.
+            flat = x.reshape(-1)
+            require_finite(x, np.dot(flat, flat))
         return x
 
     def predict(self, x: ArrayLike, params: Params | None = None) -> Array:
         """Class probabilities for each row of x."""
         p = self._params if params is None else params
-        x = self.check_input(x)
+        x = self.check_input(x, finite=False)
         a1 = x @ p["W1"]
+        require_finite(x, a1)
         a1 += p["b1"]
         a2 = sigmoid_inplace(a1) @ p["W2"]
         a2 += p["b2"]
@@ -107,10 +108,11 @@ class TwoLayerNet:
     def gradient(self, x: ArrayLike, t: ArrayLike) -> Params:
         """Backprop gradient of the loss (without the 1e-7 guard) for each weight array."""
         p = self._params
-        x = self.check_input(x)
+        x = self.check_input(x, finite=False)
         x2 = x.reshape(-1, x.shape[-1])
         batch_num = x2.shape[0]
         a1 = x2 @ p["W1"]
+        require_finite(x, a1)
         a1 += p["b1"]
         # sigmoid(a1) and sigmoid(-a1) are sigmoid(|a1|) and sigmoid(-|a1|), swapped by the sign of
         # a1: one exp gives both, with the bits of functions.sigmoid.
@@ -123,13 +125,23 @@ class TwoLayerNet:
         dy = y  # y is ours: y - t and the batch mean in place
         dy[np.arange(batch_num), labels] -= 1.0  # y - t for one-hot t
         dy /= batch_num
-        grads = {"W2": z1.T @ dy, "b2": np.sum(dy, axis=0)}
+        grads = {"W2": z1.T @ dy, "b2": np.add.reduce(dy, axis=0)}  # np.sum's reduction, called directly
         da1 = dy @ p["W2"].T
         # sigmoid_grad(a1) = sigmoid(a1) * sigmoid(-a1) = upper * lower whatever the sign of a1 (at
         # a1 = 0 both are 0.5): the same bits as z1 * sigmoid(-a1).
         dz1 = np.multiply(upper, lower, out=upper)
         dz1 *= da1
         grads["W1"] = x2.T @ dz1
-        grads["b1"] = np.sum(dz1, axis=0)
+        grads["b1"] = np.add.reduce(dz1, axis=0)
         return grads
+
+
+def require_finite(x: Array, witness: Array | float) -> None:
+    """Raise unless x is finite; witness, a sum of products of x's elements, answers when it is finite.
+
+    A NaN or an infinity in x makes every sum it enters non-finite (x @ W1 included: BLAS multiplies
+    it by each weight, and inf * 0 is NaN); only a witness that overflows needs the elementwise look.
+    """
+    if not np.isfinite(witness).all() and not np.isfinite(x).all():
+        raise ValueError("x contains NaN or infinite values")
 
