@@ -30,29 +30,23 @@ sigmoid <- function(x) {
   numerator / (1 + e)
 }
 
-#' sigmoid(|x|) and sigmoid(-|x|), from one exp
+#' sigmoid(x), sigmoid(|x|) and sigmoid(-|x|), from one exp
 #'
-#' sigmoid(x) is upper where x >= 0 and lower elsewhere, with sigmoid's bits;
-#' sigmoid(-x) is the other one.
+#' value is sigmoid(x) with sigmoid's bits (upper where x >= 0, lower
+#' elsewhere); sigmoid(-x) is the other half, so upper * lower is
+#' sigmoid_grad(x) with its bits whatever the sign of x.
 #'
 #' @param x Numeric array.
-#' @return list(upper = 1 / (1 + e), lower = e / (1 + e)), e = exp(-|x|),
-#'   each shaped like x.
+#' @return list(value, upper = 1 / (1 + e), lower = e / (1 + e)), e =
+#'   exp(-|x|), each shaped like x.
 sigmoid_halves <- function(x) {
   e <- exp(-abs(x))
   d <- 1 + e
-  list(upper = 1 / d, lower = e / d)
-}
-
-#' yes where test is TRUE, else no (np.where; an NA test picks no)
-#'
-#' @param test Logical array.
-#' @param yes,no Arrays shaped like test.
-#' @return An array shaped like no.
-select_where <- function(test, yes, no) {
-  at <- which(test)
-  no[at] <- yes[at]
-  no
+  # sigmoid()'s numerator: a division instead of selecting between the two
+  # halves (which() and two index passes).
+  numerator <- e
+  numerator[x >= 0] <- 1
+  list(value = numerator / d, upper = 1 / d, lower = e / d)
 }
 
 #' Derivative of the sigmoid with respect to its input x
@@ -76,7 +70,8 @@ softmax <- function(x) {
     # max.col picks the row maxima in one pass; "first" uses exact
     # comparisons. Subtracting a length-nrow vector recycles down columns,
     # i.e. row-wise, without sweep().
-    row_max <- x[cbind(seq_len(nrow(x)), max.col(x, ties.method = "first"))]
+    n <- nrow(x)
+    row_max <- x[seq_len(n) + (max.col(x, ties.method = "first") - 1L) * n]
     e <- exp(x - row_max)
     return(e / rowSums(e))
   }

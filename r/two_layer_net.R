@@ -44,11 +44,7 @@ TwoLayerNet <- function( # nolint: object_name_linter.
 #' @param params Named list W1, b1 (plain vector), W2, b2 (plain vector).
 #' @return The net with the new params.
 set_params <- function(net, params) {
-  if (!is.list(params) || !setequal(names(params), param_keys) ||
-        length(params) != length(param_keys)) {
-    stop(sprintf("params must have keys (%s), got (%s)",
-                 toString(param_keys), toString(names(params))), call. = FALSE)
-  }
+  in_order <- check_param_keys(params)
   for (key in param_keys) {
     value <- params[[key]]
     want <- net$shapes[[key]]
@@ -58,9 +54,24 @@ set_params <- function(net, params) {
                    toString(shape_of(value))), call. = FALSE)
     }
   }
-  net <- unclass(net)
-  net$params <- params[param_keys]
-  structure(net, class = "TwoLayerNet")
+  # [[<- has no TwoLayerNet method (only $<- has), so no unclass() needed.
+  net[["params"]] <- if (in_order) params else params[param_keys]
+  net
+}
+
+#' Stop unless params is a list with exactly the keys W1, b1, W2, b2
+#'
+#' @param params Candidate params.
+#' @return TRUE if they are in param_keys' order, FALSE if only reordered.
+check_param_keys <- function(params) {
+  # identical() first: the usual case skips setequal() and the reordering.
+  if (is.list(params) && identical(names(params), param_keys)) return(TRUE)
+  if (!is.list(params) || !setequal(names(params), param_keys) ||
+        length(params) != length(param_keys)) {
+    stop(sprintf("params must have keys (%s), got (%s)",
+                 toString(param_keys), toString(names(params))), call. = FALSE)
+  }
+  FALSE
 }
 
 #' Does value have this shape: a matrix's dim, or a plain vector's length?
@@ -86,12 +97,14 @@ has_shape <- function(value, want) {
   set_params(x, value)
 }
 
-#' x as a finite double batch (or one sample) with input_size columns
+#' x as a double batch (or one sample) with input_size columns, finite
 #'
 #' @param net A TwoLayerNet.
 #' @param x Matrix (one sample per row) or vector (one sample).
+#' @param finite Check that x is finite (FALSE: the caller checks it later,
+#'   with require_finite()).
 #' @return x as double, its shape unchanged.
-check_input <- function(net, x) {
+check_input <- function(net, x, finite = TRUE) {
   n_in <- net$shapes$W1[1L]
   cols <- if (is.matrix(x)) ncol(x) else if (is.null(dim(x))) length(x)
   if (!is.numeric(x) || is.null(cols) || cols != n_in) {
@@ -99,14 +112,26 @@ check_input <- function(net, x) {
                  n_in, toString(shape_of(x))), call. = FALSE)
   }
   if (!is.double(x)) storage.mode(x) <- "double"
-  # One BLAS pass instead of is.finite()'s logical copy of a big batch: a
-  # NaN or an infinity makes its row sum non-finite, and only a row sum
-  # that overflows needs the elementwise look.
-  row_sums <- as_batch(x) %*% rep(1, n_in)
-  if (!all(is.finite(row_sums)) && !all(is.finite(x))) {
+  # One BLAS pass instead of is.finite()'s logical copy of a big batch.
+  if (finite) require_finite(x, as_batch(x) %*% rep(1, n_in))
+  x
+}
+
+#' Stop unless x is finite, which a product of x usually shows
+#'
+#' A NaN or an infinity in x makes every sum of products it enters
+#' non-finite (x %*% W1 included: BLAS multiplies it by every weight, and
+#' Inf * 0 is NaN), so only a witness that overflowed needs the elementwise
+#' look at x.
+#'
+#' @param x The input.
+#' @param witness Sums of products of x's elements, e.g. x %*% W1.
+#' @return NULL, invisibly.
+require_finite <- function(x, witness) {
+  if (!all(is.finite(witness)) && !all(is.finite(x))) {
     stop("x contains NaN or infinite values", call. = FALSE)
   }
-  x
+  invisible(NULL)
 }
 
 #' Matrix products straight to BLAS, as numpy does, until the caller returns
@@ -137,15 +162,16 @@ as_batch <- function(x) {
 #' @return Matrix of probabilities (a vector for a vector x).
 predict.TwoLayerNet <- function(object, x, params = object$params, ...) {
   local_blas_matprod()
-  x <- check_input(object, x)
+  x <- check_input(object, x, finite = FALSE)
   x2 <- as_batch(x)
-  n <- nrow(x2)
-  # rep(b, each = n) lays the bias out column-major: the same as adding it
-  # to every row, without sweep(). (Python adds in place; R reuses the
-  # product's storage for the sum by itself.)
-  a1 <- x2 %*% params$W1 + rep(params$b1, each = n)
-  z1 <- sigmoid(a1)
-  a2 <- z1 %*% params$W2 + rep(params$b2, each = n)
+  # ones %o% b repeats the bias on every row, as BLAS's outer product with
+  # ones (exact: 1 * b), faster than rep(b, each = n); adding it reuses the
+  # product's storage.
+  ones <- rep(1, nrow(x2))
+  a1 <- x2 %*% params$W1
+  require_finite(x, a1)
+  a1 <- a1 + tcrossprod(ones, params$b1)
+  a2 <- sigmoid(a1) %*% params$W2 + tcrossprod(ones, params$b2)
   y <- softmax(a2)
   if (is.matrix(x)) y else y[1L, ]
 }
@@ -221,15 +247,18 @@ numerical_gradient.TwoLayerNet <- function( # nolint: object_name_linter.
 gradient <- function(net, x, t) {
   local_blas_matprod()
   p <- net$params
-  x <- check_input(net, x)
+  x <- check_input(net, x, finite = FALSE)
   x2 <- as_batch(x)
   batch_num <- nrow(x2)
-  a1 <- x2 %*% p$W1 + rep(p$b1, each = batch_num)
+  ones <- rep(1, batch_num) # bias rows as in predict()
+  a1 <- x2 %*% p$W1
+  require_finite(x, a1)
+  a1 <- a1 + tcrossprod(ones, p$b1)
   # sigmoid(a1) and sigmoid(-a1) are sigmoid(|a1|) and sigmoid(-|a1|),
   # swapped by the sign of a1: one exp gives both, with sigmoid's bits.
   halves <- sigmoid_halves(a1)
-  z1 <- select_where(a1 >= 0, halves$upper, halves$lower)
-  a2 <- z1 %*% p$W2 + rep(p$b2, each = batch_num)
+  z1 <- halves$value
+  a2 <- z1 %*% p$W2 + tcrossprod(ones, p$b2)
   y <- softmax(a2)
   labels <- labels_of(t, if (is.matrix(x)) y else y[1L, ])
   dy <- y
