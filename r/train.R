@@ -126,7 +126,8 @@ r_versions <- function() {
 #' Scales one chunk of eval_chunk images at a time.
 #'
 #' @param net A TwoLayerNet.
-#' @param images Raw matrix, one image per column.
+#' @param images Raw matrix, one image per column, or the same scaled by
+#'   scale_images().
 #' @param labels 0-based codes.
 #' @return Count of correct rows.
 count_correct <- function(net, images, labels) {
@@ -134,7 +135,7 @@ count_correct <- function(net, images, labels) {
   correct <- 0
   for (start in seq(1L, n, by = eval_chunk)) {
     cols <- start:min(n, start + eval_chunk - 1L)
-    y <- predict(net, image_batch(images, cols))
+    y <- forward(net, image_columns(images, cols), columns = TRUE)
     correct <- correct +
       sum(max.col(y, ties.method = "first") - 1L == labels[cols])
   }
@@ -144,7 +145,8 @@ count_correct <- function(net, images, labels) {
 #' Train and test accuracy of the net, and the seconds they took
 #'
 #' @param net A TwoLayerNet.
-#' @param data Dataset from load_dataset().
+#' @param data Dataset from load_dataset() (x_train possibly scaled by
+#'   scale_images()).
 #' @return c(train_acc, test_acc, seconds).
 accuracies <- function(net, data) {
   t0 <- proc.time()[["elapsed"]]
@@ -238,9 +240,14 @@ record_evaluations <- function(state, eval_every, bar, wait, poll = TRUE) {
 #' @return list(net, losses, evals (data frame), final, timings).
 train_loop <- function(opt, data, net, bar) {
   n_train <- ncol(data$x_train)
-  images <- image_columns(data$x_train)
+  # Scaled once, for the batches and the evaluations (a fork shares it).
+  data$x_train <- scale_images(data$x_train)
   batches <- rng(opt$seed + 1L)
-  grad_fn <- if (opt$grad == "backprop") gradient else numerical_gradient
+  grad_fn <- if (opt$grad == "backprop") {
+    gradient_columns
+  } else {
+    function(net, xt, t) numerical_gradient(net, t(xt), t)
+  }
   fork <- fork_evaluations(data)
   losses <- numeric(opt$iters)
   n_evals <- (opt$iters - 1L) %/% opt$eval_every + 1L
@@ -257,11 +264,12 @@ train_loop <- function(opt, data, net, bar) {
                       nrow = opt$batch_size)
     }
     idx <- block[, i %% draw_block + 1L]
-    x_batch <- image_batch(images, idx)
+    # The batch one image per column, as stored: no transpose (forward()).
+    x_cols <- image_columns(data$x_train, idx)
     t_batch <- data$t_train[idx]
-    grads <- grad_fn(net, x_batch, t_batch)
+    grads <- grad_fn(net, x_cols, t_batch)
     net$params <- sgd_update(net$params, grads, opt$lr)
-    losses[i + 1L] <- loss(net, x_batch, t_batch)
+    losses[i + 1L] <- loss_columns(net, x_cols, t_batch)
     if (i %% opt$eval_every == 0L) {
       state$pending <- c(state$pending,
                          list(start_evaluation(net, data, i, fork)))

@@ -57,6 +57,14 @@ test_that("image_batch scales per batch; one_hot codes", {
   images <- matrix(as.raw(c(0, 1, 128, 255, 7, 8, 9, 10)), nrow = 4)
   expect_identical(image_batch(images, c(2L, 1L)),
                    rbind(c(7, 8, 9, 10), c(0, 1, 128, 255)) / 255)
+  scaled <- scale_images(images)
+  expect_identical(scaled, matrix(c(0, 1, 128, 255, 7, 8, 9, 10) / 255, 4))
+  for (source in list(images, scaled)) {
+    expect_identical(image_batch(source, c(2L, 1L)),
+                     image_batch(images, c(2L, 1L)))
+    expect_identical(image_columns(source, c(2L, 1L)),
+                     t(image_batch(images, c(2L, 1L))))
+  }
   oh <- one_hot(c(2L, 0L))
   expect_identical(dim(oh), c(2L, 10L))
   expect_identical(c(oh[1, 3], oh[2, 1], sum(oh)), c(1, 1, 2))
