@@ -25,23 +25,28 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import importlib  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from collections import deque  # noqa: E402
 from concurrent.futures import Future, ThreadPoolExecutor  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 from python.checkpoint import CheckpointError, atomic_path, load_checkpoint, save_checkpoint, write_atomic  # noqa: E402
 from python.mnist import IdxError, MnistData, default_data_dir, download_mnist, load_dataset, normalize  # noqa: E402
 from python.optimizer import sgd_update  # noqa: E402
-from python.plots import Progress, plot_curves  # noqa: E402
 from python.rng import MAX_SEED, Rng  # noqa: E402
 from python.two_layer_net import Params, TwoLayerNet  # noqa: E402
+
+if TYPE_CHECKING:
+    from python.plots import Progress  # imported when needed: matplotlib takes half a second
 
 EVAL_CHUNK = 500  # rows scaled and predicted at a time: small enough to stay in cache (measured fastest)
 DRAW_BLOCK = 100  # iterations whose minibatch indices are drawn in one call: the same stream, fewer calls
@@ -111,12 +116,21 @@ def accuracies(net: TwoLayerNet, data: MnistData, params: Params) -> tuple[float
     return train_acc, test_acc, time.perf_counter() - t0
 
 
+def final_accuracies(net: TwoLayerNet, data: MnistData, worker: ThreadPoolExecutor) -> tuple[float, float]:
+    """Train and test accuracy of the net's weights, the first half of the training set on the worker."""
+    half, params = data.x_train.shape[0] // 2, net.params
+    first = worker.submit(count_correct, net, data.x_train[:half], data.t_train[:half], params)
+    rest = count_correct(net, data.x_train[half:], data.t_train[half:], params)
+    test = count_correct(net, data.x_test, data.t_test, params)
+    return (first.result() + rest) / data.x_train.shape[0], test / data.x_test.shape[0]
+
+
 def batch_loss(net: TwoLayerNet, x_rows: np.ndarray, t: np.ndarray, params: Params) -> float:
     """The minibatch loss of params, scaling the uint8 rows itself (they are 8 times smaller to hold)."""
     return net.loss(normalize(x_rows), t, params)
 
 
-def train(a: argparse.Namespace, data: MnistData, net: TwoLayerNet, bar: Progress) -> dict:
+def train(a: argparse.Namespace, data: MnistData, net: TwoLayerNet, bar: "Progress") -> dict:
     """Run the SGD loop; return losses, evaluations and timings."""
     x_train, t_train = data.x_train, data.t_train
     n_train = x_train.shape[0]
@@ -161,9 +175,9 @@ def train(a: argparse.Namespace, data: MnistData, net: TwoLayerNet, bar: Progres
                             if i % a.eval_every == 0 else None))
             settle(wait=False)
         # The final weights' accuracies: the last evaluation's if it was the last iteration's.
-        last = None if (a.iters - 1) % a.eval_every == 0 else worker.submit(accuracies, net, data, net.params)
+        final = None if (a.iters - 1) % a.eval_every == 0 else final_accuracies(net, data, worker)
         settle(wait=True)
-        final = evals[-1][2:] if last is None else last.result()[:2]
+        final = evals[-1][2:] if final is None else final
     finally:
         worker.shutdown(cancel_futures=True)  # on an error, drop the queued work
     return {"losses": losses, "evals": evals, "train_seconds": time.perf_counter() - start,
@@ -178,6 +192,8 @@ def write_outputs(out: Path, a: argparse.Namespace, data: MnistData, net: TwoLay
         f"{i},{loss:.17g}\n" for i, loss in enumerate(res["losses"])))
     write_atomic(out / "epochs.csv", "epoch,iter,train_acc,test_acc\n" + "".join(
         f"{e},{i},{tr:.17g},{te:.17g}\n" for e, i, tr, te in res["evals"]))
+    from python.plots import plot_curves  # loaded in the background by run()
+
     with atomic_path(out / "curves.png") as tmp:
         plot_curves(tmp, range(len(res["losses"])), res["losses"], [e[0] for e in res["evals"]],
                     [e[2] for e in res["evals"]], [e[3] for e in res["evals"]],
@@ -199,6 +215,9 @@ def write_outputs(out: Path, a: argparse.Namespace, data: MnistData, net: TwoLay
 def run(a: argparse.Namespace) -> dict:
     """Load the data, train, write the outputs; return the summary."""
     t_start, started = time.perf_counter(), datetime.now().astimezone()
+    # matplotlib (for the progress bar's module and the curves) loads while the data is read: gzip
+    # releases the GIL. A later import of python.plots waits for this one to finish.
+    threading.Thread(target=importlib.import_module, args=("python.plots",), daemon=True).start()
     out = Path(a.out or f"runs/{started:%Y%m%d-%H%M%S}-python-seed{a.seed}")
     if (out / "metrics.csv").exists() or (out / "summary.json").exists():
         raise FileExistsError(f"{out}: already holds a run's metrics.csv/summary.json; refusing to overwrite")
@@ -222,6 +241,8 @@ def run(a: argparse.Namespace) -> dict:
     a.out = str(out)
     out.mkdir(parents=True, exist_ok=True)
     load_seconds = time.perf_counter() - t_start
+    from python.plots import Progress  # waits for the background import, if still running
+
     bar = Progress(a.iters, a.quiet)
     try:
         res = train(a, data, net, bar)
