@@ -55,8 +55,10 @@ idx_error <- function(path, ...) {
 #' SHA-256 of a file's bytes
 #'
 #' @param path File path.
+#' @param checksum FALSE skips the work and answers NA.
 #' @return Lower-case hex digest.
-sha256_file <- function(path) {
+sha256_file <- function(path, checksum = TRUE) {
+  if (!checksum) return(NA_character_)
   digest::digest(file = path, algo = "sha256", serialize = FALSE)
 }
 
@@ -64,8 +66,9 @@ sha256_file <- function(path) {
 #'
 #' @param path File path.
 #' @param magic 2051 (images) or 2049 (labels).
+#' @param checksum Compute the file's SHA-256 (else sha256 is NA).
 #' @return list(dims = integer, payload = raw, sha256 = character).
-read_idx <- function(path, magic) {
+read_idx <- function(path, magic, checksum = TRUE) {
   kind <- if (magic == idx_magic()[["images"]]) "image" else "label"
   if (!file.exists(path)) idx_error(path, "file not found")
   head <- readBin(path, "raw", 2L)
@@ -99,15 +102,15 @@ read_idx <- function(path, magic) {
     idx_error(path, "unexpected bytes after the %.0f bytes of %s data",
               need, kind)
   }
-  list(dims = dims, payload = payload, sha256 = sha256_file(path))
+  list(dims = dims, payload = payload, sha256 = sha256_file(path, checksum))
 }
 
 #' Images of an IDX3 file as a raw matrix, one image per column
 #'
-#' @param path File path.
+#' @inheritParams read_idx
 #' @return list(images = raw (rows * cols) x n matrix, image_shape, sha256).
-read_images <- function(path) {
-  idx <- read_idx(path, idx_magic()[["images"]])
+read_images <- function(path, checksum = TRUE) {
+  idx <- read_idx(path, idx_magic()[["images"]], checksum)
   images <- idx$payload
   dim(images) <- c(idx$dims[2L] * idx$dims[3L], idx$dims[1L])
   list(images = images, image_shape = idx$dims[2:3], sha256 = idx$sha256)
@@ -115,10 +118,10 @@ read_images <- function(path) {
 
 #' Labels of an IDX1 file as 0-based integer codes, checked to lie in 0..9
 #'
-#' @param path File path.
+#' @inheritParams read_idx
 #' @return list(labels = integer vector, sha256).
-read_labels <- function(path) {
-  idx <- read_idx(path, idx_magic()[["labels"]])
+read_labels <- function(path, checksum = TRUE) {
+  idx <- read_idx(path, idx_magic()[["labels"]], checksum)
   labels <- as.integer(idx$payload)
   if (length(labels) > 0L && max(labels) > 9L) {
     idx_error(path, "label %d outside 0..9", max(labels))
@@ -139,6 +142,25 @@ find_idx_file <- function(data_dir, stem) {
   idx_error(file.path(data_dir, stem), "file not found (nor with .gz)")
 }
 
+#' The value of expr, computed in a forked process where R can fork
+#'
+#' @param expr An expression, evaluated in the child (or at once where R
+#'   cannot fork).
+#' @return A function of no arguments that waits for the value and returns
+#'   it (call it once).
+in_background <- function(expr) {
+  if (.Platform$OS.type != "unix") {
+    value <- expr
+    return(function() value)
+  }
+  job <- parallel::mcparallel(expr, silent = TRUE)
+  function() {
+    value <- parallel::mccollect(job)[[1L]]
+    if (inherits(value, "try-error")) stop(attr(value, "condition"))
+    value
+  }
+}
+
 #' Read and cross-check the four IDX files of a directory
 #'
 #' @param data_dir Directory holding the four files, .gz or not.
@@ -147,10 +169,13 @@ find_idx_file <- function(data_dir, stem) {
 load_dataset <- function(data_dir) {
   stems <- idx_stems()
   paths <- vapply(stems, function(stem) find_idx_file(data_dir, stem), "")
-  train <- read_images(paths[["train_images"]])
-  t_train <- read_labels(paths[["train_labels"]])
-  test <- read_images(paths[["test_images"]])
-  t_test <- read_labels(paths[["test_labels"]])
+  # digest's SHA-256 takes as long as reading the files: a forked process
+  # computes it meanwhile.
+  shas <- in_background(vapply(paths, sha256_file, "", USE.NAMES = FALSE))
+  train <- read_images(paths[["train_images"]], checksum = FALSE)
+  t_train <- read_labels(paths[["train_labels"]], checksum = FALSE)
+  test <- read_images(paths[["test_images"]], checksum = FALSE)
+  t_test <- read_labels(paths[["test_labels"]], checksum = FALSE)
   pairs <- list(list(train, t_train, "train"), list(test, t_test, "test"))
   for (pair in pairs) {
     n_images <- ncol(pair[[1L]]$images)
@@ -165,7 +190,7 @@ load_dataset <- function(data_dir) {
     idx_error(paths[["test_images"]], "images are %s, training images are %s",
               toString(test$image_shape), toString(train$image_shape))
   }
-  shas <- c(train$sha256, t_train$sha256, test$sha256, t_test$sha256)
+  shas <- shas()
   files <- lapply(seq_along(stems), function(k) {
     list(path = normalizePath(paths[[k]]), sha256 = shas[[k]])
   })
