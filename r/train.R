@@ -129,17 +129,37 @@ r_versions <- function() {
 #' @param images Raw matrix, one image per column, or the same scaled by
 #'   scale_images().
 #' @param labels 0-based codes.
+#' @param from,to The images to count (1-based, inclusive): all by default.
 #' @return Count of correct rows.
-count_correct <- function(net, images, labels) {
-  n <- ncol(images)
+count_correct <- function(net, images, labels, from = 1L, to = ncol(images)) {
   correct <- 0
-  for (start in seq(1L, n, by = eval_chunk)) {
-    cols <- start:min(n, start + eval_chunk - 1L)
+  for (start in seq(from, to, by = eval_chunk)) {
+    cols <- start:min(to, start + eval_chunk - 1L)
     y <- forward(net, image_columns(images, cols), columns = TRUE)
     correct <- correct +
       sum(max.col(y, ties.method = "first") - 1L == labels[cols])
   }
   correct
+}
+
+#' Train and test accuracy of the net, half of the training set counted in
+#' a forked process (if fork) while this one counts the rest
+#'
+#' @param net A TwoLayerNet.
+#' @param data Dataset (x_train possibly scaled by scale_images()).
+#' @param fork Fork (TRUE) or count everything here (FALSE).
+#' @return c(train_acc, test_acc).
+final_accuracies <- function(net, data, fork) {
+  if (!fork) return(accuracies(net, data)[1:2])
+  n <- ncol(data$x_train)
+  half <- n %/% 2L
+  job <- parallel::mcparallel(
+    count_correct(net, data$x_train, data$t_train, 1L, half), silent = TRUE
+  )
+  rest <- count_correct(net, data$x_train, data$t_train, half + 1L, n)
+  test <- count_correct(net, data$x_test, data$t_test)
+  first <- evaluation_result(list(job = job), wait = TRUE)
+  c((first + rest) / n, test / ncol(data$x_test))
 }
 
 #' Train and test accuracy of the net, and the seconds they took
@@ -279,15 +299,14 @@ train_loop <- function(opt, data, net, bar) {
     bar$update(i + 1L, losses[i + 1L])
   }
   # The final weights' accuracies: those of the last evaluation if it was
-  # the last iteration's, else evaluated beside the last recordings.
-  last <- if ((opt$iters - 1L) %% opt$eval_every != 0L) {
-    start_evaluation(net, data, opt$iters - 1L, fork)
+  # the last iteration's.
+  final <- if ((opt$iters - 1L) %% opt$eval_every != 0L) {
+    final_accuracies(net, data, fork)
   }
   state <- record_evaluations(state, opt$eval_every, bar, TRUE)
-  final <- if (is.null(last)) {
-    unlist(state$evals[n_evals, c("train_acc", "test_acc")], use.names = FALSE)
-  } else {
-    evaluation_result(last, wait = TRUE)[1:2]
+  if (is.null(final)) {
+    final <- unlist(state$evals[n_evals, c("train_acc", "test_acc")],
+                    use.names = FALSE)
   }
   list(net = net, losses = losses, evals = state$evals, final = final,
        train_seconds = proc.time()[["elapsed"]] - start,
