@@ -142,40 +142,23 @@ count_correct <- function(net, images, labels, from = 1L, to = ncol(images)) {
   correct
 }
 
-#' Train and test accuracy of the net, half of the training set counted in
-#' a forked process (if fork) while this one counts the rest
-#'
-#' @param net A TwoLayerNet.
-#' @param data Dataset (x_train possibly scaled by scale_images()).
-#' @param fork Fork (TRUE) or count everything here (FALSE).
-#' @return c(train_acc, test_acc).
-final_accuracies <- function(net, data, fork) {
-  if (!fork) return(accuracies(net, data)[1:2])
-  n <- ncol(data$x_train)
-  half <- n %/% 2L
-  job <- parallel::mcparallel(
-    count_correct(net, data$x_train, data$t_train, 1L, half), silent = TRUE
-  )
-  rest <- count_correct(net, data$x_train, data$t_train, half + 1L, n)
-  test <- count_correct(net, data$x_test, data$t_test)
-  first <- evaluation_result(list(job = job), wait = TRUE)
-  c((first + rest) / n, test / ncol(data$x_test))
-}
-
-#' Train and test accuracy of the net, and the seconds they took
+#' Correct counts on part of the training set and, if asked, the test set
 #'
 #' @param net A TwoLayerNet.
 #' @param data Dataset from load_dataset() (x_train possibly scaled by
 #'   scale_images()).
-#' @return c(train_acc, test_acc, seconds).
-accuracies <- function(net, data) {
+#' @param from,to Training images to count (1-based, inclusive).
+#' @param test Count the test set too (else 0).
+#' @return c(train_correct, test_correct, seconds).
+correct_counts <- function(net, data, from = 1L, to = ncol(data$x_train),
+                           test = TRUE) {
   t0 <- proc.time()[["elapsed"]]
-  c(count_correct(net, data$x_train, data$t_train) / ncol(data$x_train),
-    count_correct(net, data$x_test, data$t_test) / ncol(data$x_test),
+  c(count_correct(net, data$x_train, data$t_train, from, to),
+    if (test) count_correct(net, data$x_test, data$t_test) else 0,
     proc.time()[["elapsed"]] - t0)
 }
 
-#' Are evaluations on this data worth a forked process (and can R fork)?
+#' Are evaluations on this data worth a second process (and can R fork)?
 #'
 #' @param data Dataset from load_dataset().
 #' @return TRUE or FALSE.
@@ -184,71 +167,184 @@ fork_evaluations <- function(data) {
   .Platform$OS.type == "unix" && pixels >= fork_min_pixels
 }
 
-#' Evaluate the net after iteration i, now or in a forked process
+#' Start the evaluator: a forked process that counts for the weights sent
 #'
-#' An evaluation only reads the weights, so a child process (a fork shares
-#' the data without copying it) can compute it on the other core while
-#' training goes on; evaluation_result() collects it.
+#' Evaluations only read the weights, so they run on the other core while
+#' training goes on. One process for the whole run, forked before the
+#' training allocates: after every fork the parent copies (copy-on-write)
+#' each page it then writes, and a fork per evaluation cost seconds of that
+#' over a run (measured). Request k (weights and the images to count) and
+#' its answer (three doubles) are files in a private directory, each
+#' written under a temporary name and renamed, so a file that exists is
+#' complete. Without fork the counts are computed at once, here.
 #'
 #' @param net A TwoLayerNet.
-#' @param data Dataset from load_dataset().
-#' @param i Iteration (0-based) whose weights the net holds.
-#' @param fork Fork (TRUE) or compute at once (FALSE).
-#' @return list(i, job) for a forked evaluation, list(i, value) otherwise.
-start_evaluation <- function(net, data, i, fork) {
-  if (fork) {
-    return(list(i = i, job = parallel::mcparallel(accuracies(net, data),
-                                                  silent = TRUE)))
-  }
-  list(i = i, value = accuracies(net, data))
+#' @param data Dataset (x_train possibly scaled by scale_images()).
+#' @param fork Fork (TRUE) or count here (FALSE).
+#' @return An evaluator for evaluate(), evaluation_result(),
+#'   stop_evaluator().
+start_evaluator <- function(net, data, fork) {
+  if (!fork) return(list(net = net, data = data))
+  dir <- tempfile("evaluator-")
+  dir.create(dir)
+  job <- parallel::mcparallel(serve_evaluations(net, data, dir), silent = TRUE)
+  list(job = job, dir = dir, data = data)
 }
 
-#' The result of an evaluation, or NULL if its child is still at work
+#' Write value to path atomically (a temporary file, then a rename)
 #'
-#' @param evaluation From start_evaluation().
-#' @param wait Wait for the child.
-#' @param poll If not waiting, look whether the child has finished (a
-#'   system call); FALSE answers NULL at once.
-#' @return c(train_acc, test_acc, seconds), or NULL.
-evaluation_result <- function(evaluation, wait, poll = TRUE) {
-  if (is.null(evaluation$job)) return(evaluation$value)
-  if (!wait && !poll) return(NULL)
-  got <- parallel::mccollect(evaluation$job, wait = wait)
-  if (is.null(got)) return(NULL)
-  value <- got[[1L]]
-  if (inherits(value, "try-error")) {
-    stop("evaluation failed: ", conditionMessage(attr(value, "condition")),
-         call. = FALSE)
+#' @param value An R object.
+#' @param path Destination.
+#' @return NULL, invisibly.
+put_file <- function(value, path) {
+  tmp <- paste0(path, ".tmp")
+  saveRDS(value, tmp, compress = FALSE)
+  file.rename(tmp, path)
+  invisible(NULL)
+}
+
+#' Wait for path to exist, then read and remove it
+#'
+#' @param path File written by put_file().
+#' @param wait Wait (polling every millisecond); FALSE answers NULL at once
+#'   if the file is not there yet.
+#' @return The value, or NULL.
+take_file <- function(path, wait) {
+  while (!file.exists(path)) {
+    if (!wait) return(NULL)
+    Sys.sleep(0.001)
   }
-  if (!is.numeric(value)) stop("evaluation process died", call. = FALSE)
+  value <- readRDS(path)
+  unlink(path)
   value
+}
+
+#' The evaluator's loop: answer request k with correct_counts()
+#'
+#' @inheritParams start_evaluator
+#' @param dir The evaluator's directory.
+#' @return NULL, after a NULL request.
+serve_evaluations <- function(net, data, dir) {
+  k <- 0L
+  repeat {
+    k <- k + 1L
+    request <- take_file(file.path(dir, paste0("request-", k)), wait = TRUE)
+    if (is.null(request$params)) return(invisible(NULL))
+    net$params <- request$params
+    counts <- tryCatch(
+      correct_counts(net, data, request$from, request$to, request$test),
+      error = function(e) c(NA_real_, NA_real_, NA_real_)
+    )
+    put_file(counts, file.path(dir, paste0("answer-", k)))
+  }
+}
+
+#' Ask for correct_counts() of the net's weights
+#'
+#' @param evaluator From start_evaluator().
+#' @param net A TwoLayerNet.
+#' @param k Request number: 1, 2, ... in order, one per call.
+#' @inheritParams correct_counts
+#' @return A pending evaluation for evaluation_result().
+evaluate <- function(evaluator, net, k, from = 1L,
+                     to = ncol(evaluator$data$x_train), test = TRUE) {
+  if (is.null(evaluator$job)) {
+    return(list(counts = correct_counts(net, evaluator$data, from, to, test)))
+  }
+  put_file(list(params = net$params, from = from, to = to, test = test),
+           file.path(evaluator$dir, paste0("request-", k)))
+  list(k = k)
+}
+
+#' The counts of a pending evaluation, or NULL if not ready
+#'
+#' @param evaluator From start_evaluator().
+#' @param pending From evaluate().
+#' @param wait Wait for the answer.
+#' @return c(train_correct, test_correct, seconds), or NULL.
+evaluation_result <- function(evaluator, pending, wait) {
+  if (!is.null(pending$counts)) return(pending$counts)
+  counts <- take_file(file.path(evaluator$dir, paste0("answer-", pending$k)),
+                      wait)
+  if (anyNA(counts)) stop("evaluation failed", call. = FALSE)
+  counts
+}
+
+#' Stop the evaluator process and remove its directory
+#'
+#' @param evaluator From start_evaluator().
+#' @param requests Requests made so far.
+#' @param finished TRUE after the last answer (the process then exits by
+#'   itself); FALSE (an error) kills it.
+#' @return NULL, invisibly.
+stop_evaluator <- function(evaluator, requests, finished) {
+  if (is.null(evaluator$job)) return(invisible(NULL))
+  if (finished) {
+    put_file(list(), file.path(evaluator$dir,
+                               paste0("request-", requests + 1L)))
+  } else {
+    tools::pskill(evaluator$job$pid)
+  }
+  parallel::mccollect(evaluator$job)
+  unlink(evaluator$dir, recursive = TRUE)
+  invisible(NULL)
 }
 
 #' Record the finished evaluations, oldest first, and print their lines
 #'
-#' @param state list(pending = evaluations not yet recorded, in order, evals
-#'   = the data frame, eval_seconds).
+#' @param state list(pending = evaluations not yet recorded, in order, each
+#'   with its iteration i; evals = the data frame; eval_seconds).
+#' @param evaluator From start_evaluator().
+#' @param data Dataset (for the set sizes).
 #' @param eval_every Iterations per evaluation.
 #' @param bar A progress_display().
 #' @param wait Wait for every pending evaluation; otherwise wait only for
-#'   those with a later one behind them (so at most one child at a time runs
-#'   beside the training).
-#' @param poll Look whether the oldest forked evaluation has finished
-#'   (a system call: not every iteration).
+#'   those with a later one behind them (at most one runs beside training).
 #' @return state, updated.
-record_evaluations <- function(state, eval_every, bar, wait, poll = TRUE) {
+record_evaluations <- function(state, evaluator, data, eval_every, bar,
+                               wait) {
   while (length(state$pending) > 0L) {
     head <- state$pending[[1L]]
-    acc <- evaluation_result(head, wait || length(state$pending) > 1L, poll)
-    if (is.null(acc)) break
+    counts <- evaluation_result(evaluator, head,
+                                wait || length(state$pending) > 1L)
+    if (is.null(counts)) break
     k <- head$i %/% eval_every + 1L
+    acc <- counts[1:2] / c(ncol(data$x_train), ncol(data$x_test))
     state$evals[k, ] <- list(k - 1L, head$i, acc[[1L]], acc[[2L]])
-    state$eval_seconds <- state$eval_seconds + acc[[3L]]
+    state$eval_seconds <- state$eval_seconds + counts[[3L]]
     bar$write(sprintf("train acc, test acc | %.4f, %.4f", acc[[1L]],
                       acc[[2L]]))
     state$pending <- state$pending[-1L]
   }
   state
+}
+
+#' Start counting the final weights: the first half of the training set by
+#' the evaluator, the rest and the test set here
+#'
+#' @param evaluator From start_evaluator().
+#' @param net A TwoLayerNet.
+#' @param data Dataset (x_train possibly scaled by scale_images()).
+#' @param k Its request number for evaluate().
+#' @return list(first = a pending evaluation, here = correct_counts()).
+final_counts <- function(evaluator, net, data, k) {
+  n <- ncol(data$x_train)
+  half <- n %/% 2L
+  list(first = evaluate(evaluator, net, k, 1L, half, test = FALSE),
+       here = correct_counts(net, data, half + 1L, n))
+}
+
+#' Train and test accuracy from final_counts()
+#'
+#' @param evaluator From start_evaluator(); earlier evaluations must have
+#'   been answered (answers come in order).
+#' @param counts From final_counts().
+#' @param data Dataset (for the set sizes).
+#' @return c(train_acc, test_acc).
+final_accuracies <- function(evaluator, counts, data) {
+  first <- evaluation_result(evaluator, counts$first, TRUE)
+  c((first[[1L]] + counts$here[[1L]]) / ncol(data$x_train),
+    counts$here[[2L]] / ncol(data$x_test))
 }
 
 #' Run the SGD loop
@@ -268,7 +364,10 @@ train_loop <- function(opt, data, net, bar) {
   } else {
     function(net, xt, t) numerical_gradient(net, t(xt), t)
   }
-  fork <- fork_evaluations(data)
+  evaluator <- start_evaluator(net, data, fork_evaluations(data))
+  finished <- FALSE
+  requests <- 0L
+  on.exit(stop_evaluator(evaluator, requests, finished))
   losses <- numeric(opt$iters)
   n_evals <- (opt$iters - 1L) %/% opt$eval_every + 1L
   state <- list(pending = list(), eval_seconds = 0, evals = data.frame(
@@ -291,26 +390,34 @@ train_loop <- function(opt, data, net, bar) {
     net$params <- sgd_update(net$params, grads, opt$lr)
     losses[i + 1L] <- loss_columns(net, x_cols, t_batch)
     if (i %% opt$eval_every == 0L) {
+      requests <- requests + 1L
       state$pending <- c(state$pending,
-                         list(start_evaluation(net, data, i, fork)))
+                         list(c(evaluate(evaluator, net, requests), i = i)))
     }
-    state <- record_evaluations(state, opt$eval_every, bar, FALSE,
-                                poll = i %% poll_every == 0L)
+    if (length(state$pending) > 0L && i %% poll_every == 0L) {
+      state <- record_evaluations(state, evaluator, data, opt$eval_every, bar,
+                                  FALSE)
+    }
     bar$update(i + 1L, losses[i + 1L])
   }
   # The final weights' accuracies: those of the last evaluation if it was
   # the last iteration's.
-  final <- if ((opt$iters - 1L) %% opt$eval_every != 0L) {
-    final_accuracies(net, data, fork)
+  counts <- if ((opt$iters - 1L) %% opt$eval_every != 0L) {
+    requests <- requests + 1L
+    final_counts(evaluator, net, data, requests)
   }
-  state <- record_evaluations(state, opt$eval_every, bar, TRUE)
-  if (is.null(final)) {
-    final <- unlist(state$evals[n_evals, c("train_acc", "test_acc")],
-                    use.names = FALSE)
+  state <- record_evaluations(state, evaluator, data, opt$eval_every, bar,
+                              TRUE)
+  final <- if (is.null(counts)) {
+    unlist(state$evals[n_evals, c("train_acc", "test_acc")], use.names = FALSE)
+  } else {
+    final_accuracies(evaluator, counts, data)
   }
+  finished <- TRUE
   list(net = net, losses = losses, evals = state$evals, final = final,
        train_seconds = proc.time()[["elapsed"]] - start,
-       eval_seconds = state$eval_seconds, eval_overlapped = fork)
+       eval_seconds = state$eval_seconds,
+       eval_overlapped = !is.null(evaluator$job))
 }
 
 #' Doubles as JSON literals with enough digits to round-trip
