@@ -10,32 +10,39 @@ Same flags, same numbers as ``Rscript r/train.R``. The experiment, as in the boo
 - final accuracies in summary.json are those of the final weights (re-evaluated unless the last
   iteration was an evaluation one); checkpoint.bin holds the final weights.
 
-Speed: the loss after the update and the evaluations only read the new weights, so a second thread
-computes them while the main thread takes the next steps (numpy releases the GIL in its loops and
-in BLAS); each thread runs a single-threaded BLAS. At these sizes a multithreaded BLAS gains little
-on a quiet machine and loses ten times over when another process holds a core (its threads wait for
-each other at every product), while two independent threads just share the cores.
+Speed: the loss after the update and the evaluations only read the new weights, so a worker process
+(Worker, forked) computes them on the other core while the main process takes the next steps; each
+process runs a single-threaded BLAS. At these sizes a multithreaded BLAS gains little on a quiet
+machine and loses ten times over when another process holds a core (its threads wait for each other
+at every product), while two independent processes just share the cores.
 """
 
 import os
+import sys
 
 # Before numpy loads its BLAS (python -m python.train imports nothing else first); a user's own
-# setting wins.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+# setting wins. The worker process runs only where this took effect: two multithreaded BLAS pools on
+# two cores stall each other.
+_BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+for _var in _BLAS_THREADS:
     os.environ.setdefault(_var, "1")
+SINGLE_THREADED_BLAS = "numpy" not in sys.modules and all(os.environ[v] == "1" for v in _BLAS_THREADS)
 
 import argparse  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
+import mmap  # noqa: E402
+import multiprocessing  # noqa: E402
 import platform  # noqa: E402
-import sys  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+import traceback  # noqa: E402
 from collections import deque  # noqa: E402
-from concurrent.futures import Future, ThreadPoolExecutor  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from datetime import datetime  # noqa: E402
+from multiprocessing.connection import Connection  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import TYPE_CHECKING  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -43,17 +50,16 @@ from python.checkpoint import CheckpointError, atomic_path, load_checkpoint, sav
 from python.mnist import IdxError, MnistData, default_data_dir, download_mnist, load_dataset, normalize  # noqa: E402
 from python.optimizer import sgd_update  # noqa: E402
 from python.rng import MAX_SEED, Rng  # noqa: E402
-from python.two_layer_net import Params, TwoLayerNet  # noqa: E402
+from python.two_layer_net import PARAM_KEYS, Params, TwoLayerNet  # noqa: E402
 
 if TYPE_CHECKING:
     from python.plots import Progress  # imported when needed: matplotlib takes half a second
 
 EVAL_CHUNK = 500  # rows scaled and predicted at a time: small enough to stay in cache (measured fastest)
 DRAW_BLOCK = 100  # iterations whose minibatch indices are drawn in one call: the same stream, fewer calls
-# Iterations the worker may lag behind. Each holds its weights (313 KB) and uint8 rows (78 KB) until
-# its loss is computed; when the worker lags (during an evaluation), the main thread computes the
-# loss itself, so the memory stays bounded and both threads stay busy.
-MAX_PENDING = 64
+# Losses the worker may owe: slots of weights (318 KB each) shared with it. When it owes as many,
+# the main process computes the loss itself, so neither waits.
+RING = 64
 OUTPUTS = ("metrics.csv", "epochs.csv", "summary.json", "curves.png", "checkpoint.bin")
 
 
@@ -101,62 +107,182 @@ def versions() -> dict[str, str]:
 
 def count_correct(net: TwoLayerNet, x: np.ndarray, t: np.ndarray, params: Params | None = None) -> int:
     """Rows whose most probable class (first on ties) is the label, scaling one chunk at a time."""
-    correct = 0
-    for start in range(0, x.shape[0], EVAL_CHUNK):
-        y = net.predict(normalize(x[start:start + EVAL_CHUNK]), params)
-        correct += int(np.count_nonzero(np.argmax(y, axis=1) == t[start:start + EVAL_CHUNK]))
-    return correct
+    n = x.shape[0]
+    return sum(chunk_correct(net, x, t, start, min(n, start + EVAL_CHUNK), params)
+               for start in range(0, n, EVAL_CHUNK))
 
 
-def accuracies(net: TwoLayerNet, data: MnistData, params: Params) -> tuple[float, float, float]:
-    """Train and test accuracy of params, and the seconds they took."""
-    t0 = time.perf_counter()
-    train_acc = count_correct(net, data.x_train, data.t_train, params) / data.x_train.shape[0]
-    test_acc = count_correct(net, data.x_test, data.t_test, params) / data.x_test.shape[0]
-    return train_acc, test_acc, time.perf_counter() - t0
+def chunk_correct(net: TwoLayerNet, x: np.ndarray, t: np.ndarray, start: int, stop: int,
+                  params: Params | None) -> int:
+    """count_correct over rows start..stop-1."""
+    y = net.predict(normalize(x[start:stop]), params)
+    return int(np.count_nonzero(np.argmax(y, axis=1) == t[start:stop]))
 
 
-def final_accuracies(net: TwoLayerNet, data: MnistData, worker: ThreadPoolExecutor) -> tuple[float, float]:
-    """Train and test accuracy of the net's weights, the first half of the training set on the worker."""
-    half, params = data.x_train.shape[0] // 2, net.params
-    first = worker.submit(count_correct, net, data.x_train[:half], data.t_train[:half], params)
-    rest = count_correct(net, data.x_train[half:], data.t_train[half:], params)
-    test = count_correct(net, data.x_test, data.t_test, params)
-    return (first.result() + rest) / data.x_train.shape[0], test / data.x_test.shape[0]
+Chunk = tuple[int, int, int]  # (0 for the training set or 1 for the test set, first row, end row)
+
+
+def eval_chunks(data: MnistData, train_rows: range | None = None, test: bool = True) -> list[Chunk]:
+    """The chunks of an evaluation: train_rows (all by default) of the training set, then the test set."""
+    sets = [range(data.x_train.shape[0]) if train_rows is None else train_rows]
+    sets += [range(data.x_test.shape[0])] if test else []
+    return [(which, start, min(rows.stop, start + EVAL_CHUNK))
+            for which, rows in enumerate(sets) for start in range(rows.start, rows.stop, EVAL_CHUNK)]
+
+
+def count_chunks(net: TwoLayerNet, data: MnistData, chunks: list[Chunk], params: Params) -> list[int]:
+    """Correct rows per set (training, test) over the chunks."""
+    sets, counts = ((data.x_train, data.t_train), (data.x_test, data.t_test)), [0, 0]
+    for which, start, stop in chunks:
+        counts[which] += chunk_correct(net, *sets[which], start, stop, params)
+    return counts
 
 
 def batch_loss(net: TwoLayerNet, x_rows: np.ndarray, t: np.ndarray, params: Params) -> float:
-    """The minibatch loss of params, scaling the uint8 rows itself (they are 8 times smaller to hold)."""
+    """The minibatch loss of params, scaling the uint8 rows itself."""
     return net.loss(normalize(x_rows), t, params)
+
+
+class Worker:
+    """A forked process computing, for the main process, minibatch losses and evaluations.
+
+    Both only read the new weights, so they run on the other core while the main process takes the
+    next steps. A process, not a thread: the two threads' small numpy calls contended for the GIL.
+    The weights for a loss go into one of RING slots of shared memory and a pipe carries the request
+    (iteration, slot, batch indices); an evaluation's weights go down the pipe. Losses come first;
+    evaluation chunks fill the worker's idle time, so an evaluation never holds up the losses.
+    Answers come back up the pipe: ("loss", i, loss), ("eval", i, (train_correct, test_correct),
+    seconds), or ("error", traceback).
+    """
+
+    def __init__(self, net: TwoLayerNet, data: MnistData) -> None:
+        """Fork the worker; the data is shared with it (copy-on-write, never written)."""
+        self.shapes = [net.shapes[key] for key in PARAM_KEYS]
+        self.bounds = np.cumsum([0] + [int(np.prod(shape)) for shape in self.shapes])
+        shared = mmap.mmap(-1, RING * int(self.bounds[-1]) * 8)  # anonymous: shared across fork
+        self.ring = np.frombuffer(shared, dtype=np.float64).reshape(RING, -1)
+        self.sent = self.owed = 0  # losses requested, and not yet answered
+        context = multiprocessing.get_context("fork")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=self.serve, args=(child, net, data), daemon=True)
+        self.process.start()
+        child.close()
+
+    def slot_params(self, slot: int) -> Params:
+        """The weights in a ring slot, as views."""
+        row = self.ring[slot]
+        return {key: row[lo:hi].reshape(shape) for key, shape, lo, hi
+                in zip(PARAM_KEYS, self.shapes, self.bounds[:-1], self.bounds[1:], strict=True)}
+
+    def request_loss(self, i: int, params: Params, idx: np.ndarray) -> bool:
+        """Ask for the loss of iteration i; False (and nothing sent) if RING losses are still owed."""
+        if self.owed >= RING:
+            return False
+        slot = self.sent % RING  # its last user was RING requests ago, and has been answered
+        for key, view in self.slot_params(slot).items():
+            np.copyto(view, params[key])
+        self.conn.send(("loss", i, slot, idx))
+        self.sent += 1
+        self.owed += 1
+        return True
+
+    def request_eval(self, i: int, params: Params, chunks: list[Chunk]) -> None:
+        """Ask for count_chunks() of params, tagged i."""
+        self.conn.send(("eval", i, params, chunks))
+
+    def answers(self, wait: bool = False) -> Iterator[tuple]:
+        """The answers that have arrived (with wait, block for one if none has)."""
+        while wait or self.conn.poll():
+            try:
+                answer = self.conn.recv()
+            except EOFError:
+                raise RuntimeError("the training worker process died") from None
+            if answer[0] == "error":
+                raise RuntimeError(f"the training worker failed:\n{answer[1]}")
+            if answer[0] == "loss":
+                self.owed -= 1
+            wait = False
+            yield answer
+
+    def close(self, failed: bool) -> None:
+        """Let the worker finish (after the last answer) or, failed, stop it."""
+        if failed:
+            self.process.terminate()
+        else:
+            self.conn.send(None)
+        self.process.join()
+        self.conn.close()
+
+    def serve(self, conn: Connection, net: TwoLayerNet, data: MnistData) -> None:
+        """The worker's loop (in the child): losses as they come, evaluation chunks when idle."""
+        evals: deque[list[Any]] = deque()  # [i, params, chunks left, counts, seconds]
+        try:
+            while True:
+                if evals and not conn.poll():
+                    job = evals[0]
+                    t0 = time.perf_counter()
+                    counts = count_chunks(net, data, [job[2].pop()], job[1])
+                    job[3] = [a + b for a, b in zip(job[3], counts, strict=True)]
+                    job[4] += time.perf_counter() - t0
+                    if not job[2]:
+                        conn.send(("eval", job[0], job[3], job[4]))
+                        evals.popleft()
+                    continue
+                request = conn.recv()
+                if request is None:
+                    return
+                if request[0] == "loss":
+                    _, i, slot, idx = request
+                    loss = batch_loss(net, data.x_train[idx], data.t_train[idx], self.slot_params(slot))
+                    conn.send(("loss", i, loss))
+                else:
+                    _, i, params, chunks = request
+                    evals.append([i, params, list(chunks), [0, 0], 0.0])
+        except BaseException:  # reported to the main process, which raises it
+            conn.send(("error", traceback.format_exc()))
 
 
 def train(a: argparse.Namespace, data: MnistData, net: TwoLayerNet, bar: "Progress") -> dict:
     """Run the SGD loop; return losses, evaluations and timings."""
     x_train, t_train = data.x_train, data.t_train
-    n_train = x_train.shape[0]
+    n_train, n_test = x_train.shape[0], data.x_test.shape[0]
     batches = Rng(a.seed + 1)
     grad_fn = net.gradient if a.grad == "backprop" else net.numerical_gradient
-    losses: list[float] = []
-    evals: list[tuple[int, int, float, float]] = []
-    eval_seconds = 0.0
-    # Per iteration, in order: (i, its loss, its evaluation or None), computed by the worker.
-    pending: deque[tuple[int, Future, Future | None]] = deque()
+    losses: list[float | None] = [None] * a.iters
+    counts: dict[int, list[int]] = {}  # correct (training, test) rows per evaluation
+    n_evals = len(range(0, a.iters, a.eval_every))
+    eval_seconds, done = 0.0, 0  # done: iterations whose loss has been recorded, in order
+    fork = SINGLE_THREADED_BLAS and "fork" in multiprocessing.get_all_start_methods()
+    worker = Worker(net, data) if fork else None
+    final_here = None  # the main process's share of the final evaluation
 
-    def settle(wait: bool) -> None:
-        """Record finished iterations in order (all of them if wait), printing as before."""
-        nonlocal eval_seconds
-        while pending and (wait or all(f is None or f.done() for f in pending[0][1:])):
-            i, loss, evaluation = pending.popleft()
-            losses.append(loss.result())
-            if evaluation is not None:
-                train_acc, test_acc, seconds = evaluation.result()
-                evals.append((i // a.eval_every, i, train_acc, test_acc))
+    def record(answers: Iterator[tuple]) -> None:
+        """Store the worker's answers; print evaluations and progress in order."""
+        nonlocal eval_seconds, done
+        for answer in answers:
+            if answer[0] == "loss":
+                losses[answer[1]] = answer[2]
+            else:
+                i, counts[i], seconds = answer[1:]
                 eval_seconds += seconds
-                bar.write(f"train acc, test acc | {train_acc:.4f}, {test_acc:.4f}")
-            bar.update(i + 1, losses[-1])
+                if i < a.iters:
+                    bar.write(f"train acc, test acc | {counts[i][0] / n_train:.4f}, "
+                              f"{counts[i][1] / n_test:.4f}")
+        while done < a.iters and losses[done] is not None:
+            done += 1
+            bar.update(done, losses[done - 1])
 
-    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="train-loss-eval")
+    def evaluate(i: int, params: Params) -> None:
+        """Evaluate params: on the worker, or here without one."""
+        if worker is not None:
+            worker.request_eval(i, params, eval_chunks(data))
+        else:
+            t0 = time.perf_counter()
+            record(iter([("eval", i, count_chunks(net, data, eval_chunks(data), params),
+                          time.perf_counter() - t0)]))
+
     start = time.perf_counter()
+    failed = True
     try:
         for i in range(a.iters):
             if i % DRAW_BLOCK == 0:  # integers(n, k * b) is integers(n, b) k times over, concatenated
@@ -166,22 +292,31 @@ def train(a: argparse.Namespace, data: MnistData, net: TwoLayerNet, bar: "Progre
             x_rows, t_batch = x_train[idx], t_train[idx]
             net.params = sgd_update(net.params, grad_fn(normalize(x_rows), t_batch), a.lr)
             params = net.params  # replaced, never modified, by the next update: safe to share
-            if len(pending) < MAX_PENDING:
-                loss = worker.submit(batch_loss, net, x_rows, t_batch, params)
+            if i % a.eval_every == 0:
+                evaluate(i, params)
+            if worker is None or not worker.request_loss(i, params, idx):
+                losses[i] = batch_loss(net, x_rows, t_batch, params)
+            record(worker.answers() if worker is not None else iter(()))
+        if (a.iters - 1) % a.eval_every != 0:  # the final weights: half of the training set here
+            half = n_train // 2
+            if worker is not None:
+                worker.request_eval(a.iters, net.params, eval_chunks(data, range(half), test=False))
+                final_here = count_chunks(net, data, eval_chunks(data, range(half, n_train)), net.params)
             else:
-                loss = Future()
-                loss.set_result(batch_loss(net, x_rows, t_batch, params))
-            pending.append((i, loss, worker.submit(accuracies, net, data, params)
-                            if i % a.eval_every == 0 else None))
-            settle(wait=False)
-        # The final weights' accuracies: the last evaluation's if it was the last iteration's.
-        final = None if (a.iters - 1) % a.eval_every == 0 else final_accuracies(net, data, worker)
-        settle(wait=True)
-        final = evals[-1][2:] if final is None else final
+                evaluate(a.iters, net.params)
+        while done < a.iters or len(counts) < n_evals + (final_here is not None):
+            record(worker.answers(wait=True))  # (without a worker, all is recorded already)
+        failed = False
     finally:
-        worker.shutdown(cancel_futures=True)  # on an error, drop the queued work
-    return {"losses": losses, "evals": evals, "train_seconds": time.perf_counter() - start,
-            "eval_seconds": eval_seconds, "final": final}
+        if worker is not None:
+            worker.close(failed)
+    if final_here is not None:  # the worker counted the first half of the training set
+        counts[a.iters] = [counts[a.iters][0] + final_here[0], final_here[1]]
+    final = counts[a.iters] if a.iters in counts else counts[(a.iters - 1) // a.eval_every * a.eval_every]
+    accuracy = {i: (c[0] / n_train, c[1] / n_test) for i, c in counts.items()}
+    return {"losses": losses, "train_seconds": time.perf_counter() - start, "eval_seconds": eval_seconds,
+            "evals": [(i // a.eval_every, i, *accuracy[i]) for i in range(0, a.iters, a.eval_every)],
+            "final": (final[0] / n_train, final[1] / n_test)}
 
 
 def write_outputs(out: Path, a: argparse.Namespace, data: MnistData, net: TwoLayerNet, res: dict,
