@@ -6,12 +6,17 @@
 # drawing integers(train_size, batch_size) per iteration (+ 1L to index);
 # metrics.csv row i is the minibatch loss after the update of iteration i
 # (the book's order); evaluation when i %% eval_every == 0, i from 0.
+#
+# Speed: the training images are scaled to doubles once (scale_images) and
+# batches stay one image per column, as stored (gradient_columns); the
+# evaluations run in a forked evaluator process beside the training; BLAS
+# runs one thread (blas_single_thread).
 
 eval_chunk <- 2000L
-# Evaluations over at least this many pixels (train + test) run in a forked
-# process while training goes on; smaller ones are not worth a fork.
+# Evaluations over at least this many pixels (train + test) run in the
+# evaluator process while training goes on; smaller ones are not worth it.
 fork_min_pixels <- 5e6
-# Iterations between checks for a finished forked evaluation.
+# Iterations between checks for a finished evaluation.
 poll_every <- 32L
 # Iterations whose minibatch indices are drawn in one call.
 draw_block <- 100L
