@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from python.errors import CheckpointError
+
+__all__ = ["CheckpointError", "atomic_path", "load_checkpoint", "save_checkpoint", "write_atomic"]
+
 MAGIC = b"DLFS-CHECKPOINT 1\n"
 Array = NDArray[np.float64]
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file is malformed, truncated or fails its checksums; the message names the file."""
 
 
 def chmod_default(path: Path) -> None:

@@ -7,13 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from python.errors import FixtureError
+
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 SCHEMA_VERSION = 1
 NONFINITE = {"nan": np.nan, "posinf": np.inf, "neginf": -np.inf}
-
-
-class FixtureError(ValueError):
-    """A fixture file is missing, tampered with, or malformed."""
 
 
 def bits_sha256(values: np.ndarray) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from python.checkpoint import chmod_default
+from python.errors import DataFileError
 
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049  # 0x00000803 (ubyte, 3 dims), 0x00000801 (ubyte, 1 dim)
 GZIP_MAGIC = b"\x1f\x8b"
@@ -39,7 +40,7 @@ MNIST_SHA256 = {
 U8 = NDArray[np.uint8]
 
 
-class IdxError(ValueError):
+class IdxError(DataFileError):
     """A data file is missing, not IDX, truncated or inconsistent; the message names the file."""
 
 

@@ -39,7 +39,7 @@ write_atomic <- function(path, data) {
 #' @param source File name or description.
 #' @param ... sprintf() format and arguments.
 checkpoint_error <- function(source, ...) {
-  stop(paste0(source, ": ", sprintf(...)), call. = FALSE)
+  dlfs_abort("checkpoint_error", paste0(source, ": ", sprintf(...)))
 }
 
 #' The checkpoint bytes for a named list of double vectors and matrices

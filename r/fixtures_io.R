@@ -10,10 +10,7 @@ fixtures_schema_version <- 1L
 #'
 #' @param ... Pieces of the message, pasted together.
 fixture_error <- function(...) {
-  stop(structure(
-    class = c("fixture_error", "error", "condition"),
-    list(message = paste0(...), call = NULL)
-  ))
+  dlfs_abort("fixture_error", paste0(...))
 }
 
 #' SHA-256 of the values as little-endian float64 bytes

@@ -49,7 +49,7 @@ default_mirrors <- function() {
 
 # An error whose message starts with the file it is about.
 idx_error <- function(path, ...) {
-  stop(paste0(path, ": ", sprintf(...)), call. = FALSE)
+  dlfs_abort("data_file_error", paste0(path, ": ", sprintf(...)))
 }
 
 #' SHA-256 of a file's bytes

@@ -36,7 +36,7 @@ test_that("ARRAY decoding: row-major, NaN/Inf, negative zero, subnormals", {
   expect_true(is.nan(a[1, 3])) # NaN, not NA: the checksum holds its bits
   expect_identical(a[2, ], c(1e-320, 2.5, Inf))
   obj$nonfinite$nan <- list()
-  expect_error(decode(obj, "example"), "nonfinite", class = "fixture_error")
+  expect_error(decode(obj, "example"), "nonfinite", class = "dlfs_fixture_error")
 })
 
 test_that("int64 arrays become integer; scalars have length 1", {
@@ -45,7 +45,7 @@ test_that("int64 arrays become integer; scalars have length 1", {
                               "6532c8f8267ab58ecafa91403dd83486"))
   expect_identical(decode(obj, "labels"), c(3L, 0L, 7L))
   obj$data[[1]] <- 4L
-  expect_error(decode(obj, "labels"), "sha256", class = "fixture_error")
+  expect_error(decode(obj, "labels"), "sha256", class = "dlfs_fixture_error")
   scalar <- list(dtype = "float64", shape = list(), data = list(0.5),
                  sha256 = bits_sha256(0.5))
   expect_identical(decode(scalar, "s"), 0.5)
@@ -80,7 +80,7 @@ test_that("a one-byte edit of a case file fails the manifest check", {
   expect_length(load_cases("sigmoid", dir), 6)
   flip_one_digit(file.path(dir, "cases", "sigmoid.json"))
   expect_error(load_cases("sigmoid", dir), "does not match the manifest",
-               class = "fixture_error")
+               class = "dlfs_fixture_error")
 })
 
 test_that("an edit with a refreshed manifest fails the array checksum", {
@@ -93,27 +93,27 @@ test_that("an edit with a refreshed manifest fails the array checksum", {
   writeLines(sub(old, file_sha256(path), readLines(manifest), fixed = TRUE),
              manifest)
   expect_error(load_cases("sigmoid", dir), "sigmoid.json:.*sha256",
-               class = "fixture_error")
+               class = "dlfs_fixture_error")
 })
 
 test_that("missing manifest, file or function, stale count or schema", {
   dir <- copy_fixtures()
   on.exit(unlink(dir, recursive = TRUE))
   expect_error(load_cases("no_such_function", dir), "no fixture file",
-               class = "fixture_error")
+               class = "dlfs_fixture_error")
   manifest <- file.path(dir, "manifest.json")
   lines <- readLines(manifest)
   writeLines(sub('"cases": 6', '"cases": 7', lines, fixed = TRUE), manifest)
   expect_error(load_cases("sigmoid", dir), "the manifest says 7",
-               class = "fixture_error")
+               class = "dlfs_fixture_error")
   writeLines(sub('"schema_version": 1', '"schema_version": 2', lines,
                  fixed = TRUE), manifest)
-  expect_error(load_manifest(dir), "schema_version", class = "fixture_error")
+  expect_error(load_manifest(dir), "schema_version", class = "dlfs_fixture_error")
   writeLines(lines, manifest)
   file.remove(file.path(dir, "cases", "softmax.json"))
   expect_error(load_cases("softmax", dir), "listed in the manifest but missing",
-               class = "fixture_error")
+               class = "dlfs_fixture_error")
   file.remove(manifest)
   expect_error(load_cases("sigmoid", dir), "manifest.json is missing",
-               class = "fixture_error")
+               class = "dlfs_fixture_error")
 })
