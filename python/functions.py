@@ -3,14 +3,17 @@
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from python.checks import numeric_array, require_finite, require_ndim
+from python.errors import InputError, InputTypeError
+
 Array = NDArray[np.float64]
 
 CE_DELTA = 1e-7  # the book's guard against log(0); it biases the loss by ~1e-7
 
 
 def sigmoid(x: ArrayLike) -> Array:
-    """Logistic function, accurate to 2 ULP over all float64 (subnormal results included)."""
-    return sigmoid_inplace(np.array(x, dtype=np.float64))
+    """Logistic function, accurate to 2 ULP over all float64 (subnormal results included); NaN stays NaN."""
+    return sigmoid_inplace(numeric_array(x, "x", copy=True))
 
 
 def sigmoid_inplace(x: Array) -> Array:
@@ -34,12 +37,17 @@ def sigmoid_halves(x: Array) -> tuple[Array, Array]:
 def sigmoid_grad(x: ArrayLike) -> Array:
     """Derivative of the sigmoid with respect to its input x."""
     # s(x) * s(-x) equals s(x) * (1 - s(x)) but keeps its digits where 1 - s(x) would cancel.
-    return sigmoid(x) * sigmoid(-np.asarray(x, dtype=np.float64))
+    x = numeric_array(x, "x")
+    return sigmoid(x) * sigmoid(-x)
 
 
 def softmax(x: ArrayLike) -> Array:
     """Softmax of a vector, or of each row of a matrix, shifted by the max so it never overflows."""
-    return softmax_inplace(np.array(x, dtype=np.float64))
+    x = numeric_array(x, "x", copy=True)
+    require_ndim(x, "x")
+    if x.shape[-1] == 0:
+        raise InputError(f"x must have at least one class (column), got shape {x.shape}")
+    return softmax_inplace(x)
 
 
 def softmax_inplace(x: Array) -> Array:
@@ -52,22 +60,43 @@ def softmax_inplace(x: Array) -> Array:
 
 
 def labels_of(t: ArrayLike, y: Array) -> NDArray[np.intp]:
-    """Class codes 0..K-1 of t, which holds one-hot rows or codes already, checked against y."""
+    """Class codes 0..K-1 of t, which holds one-hot rows or integer codes, checked against y's shape."""
     t = np.asarray(t)
+    if t.dtype.kind not in "iuf":
+        raise InputTypeError(f"t must be integer labels or one-hot rows, got {t.dtype} {t.shape}")
     if t.shape == y.shape:
+        require_one_hot(t)
         return np.argmax(t, axis=-1).astype(np.intp)
     if t.shape != y.shape[:-1] or t.dtype.kind not in "iu":
-        raise ValueError(f"t must be one-hot of shape {y.shape} or integer labels of shape "
+        raise InputError(f"t must be one-hot of shape {y.shape} or integer labels of shape "
                          f"{y.shape[:-1]}, got {t.dtype} {t.shape}")
     if t.size and (t.min() < 0 or t.max() >= y.shape[-1]):
-        raise ValueError(f"labels must lie in 0..{y.shape[-1] - 1}, got {t.min()}..{t.max()}")
+        raise InputError(f"labels t must lie in 0..{y.shape[-1] - 1}, got {t.min()}..{t.max()}")
     return t.astype(np.intp)
+
+
+def require_one_hot(t: np.ndarray) -> None:
+    """Refuse a t of y's shape whose rows are not one 1 among 0s (argmax would pick a class anyway)."""
+    ones = t == 1
+    if not (ones | (t == 0)).all() or not (np.count_nonzero(ones, axis=-1) == 1).all():
+        raise InputError("t has the shape of y, so each row must be one-hot (a single 1, zeros "
+                         "elsewhere); pass integer labels otherwise")
 
 
 def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> float:
     """Mean over the batch of -log(y[true class] + 1e-7); t one-hot or class codes."""
-    y = np.asarray(y, dtype=np.float64)
-    labels = labels_of(t, y)
+    y = numeric_array(y, "y")
+    require_ndim(y, "y")
+    if y.size == 0:
+        raise InputError(f"y must hold at least one row and one class, got shape {y.shape}")
+    require_finite(y, "y")
+    if (y < 0).any():
+        raise InputError("y must hold probabilities (>= 0); got a negative value")
+    return cross_entropy_of_labels(y, labels_of(t, y))
+
+
+def cross_entropy_of_labels(y: Array, labels: NDArray[np.intp]) -> float:
+    """cross_entropy_error for checked labels; NaN in y (diverged weights) gives NaN."""
     y2 = y.reshape(-1, y.shape[-1])
     picked = y2[np.arange(y2.shape[0]), labels.reshape(-1)]
     return float(-np.sum(np.log(picked + CE_DELTA)) / y2.shape[0])
@@ -75,4 +104,9 @@ def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> float:
 
 def mean_squared_error(y: ArrayLike, t: ArrayLike) -> float:
     """Half the sum of squared differences, as the book defines it."""
-    return float(0.5 * np.sum((np.asarray(y, dtype=np.float64) - np.asarray(t)) ** 2))
+    y, t = numeric_array(y, "y"), numeric_array(t, "t")
+    if y.shape != t.shape:
+        raise InputError(f"y and t must have the same shape, got {y.shape} and {t.shape}")
+    require_finite(y, "y")
+    require_finite(t, "t")
+    return float(0.5 * np.sum((y - t) ** 2))

@@ -2,16 +2,21 @@
 
 import numpy as np
 
+from python.checks import require_positive
+from python.errors import InputError
+
 Params = dict[str, np.ndarray]
 
 
 def sgd_update(params: Params, grads: Params, lr: float = 0.01) -> Params:
     """Return new params p - lr * g for every key; the inputs are not modified."""
-    if params.keys() != grads.keys():
-        raise KeyError(f"params {sorted(params)} and grads {sorted(grads)} have different keys")
+    lr = require_positive(lr, "lr")
+    if not isinstance(params, dict) or not isinstance(grads, dict) or params.keys() != grads.keys():
+        raise InputError(f"params {sorted(params)} and grads {sorted(grads)} must be dicts with the "
+                         "same keys")
     for key, p in params.items():
         if np.shape(p) != np.shape(grads[key]):
-            raise ValueError(f"{key}: param shape {np.shape(p)} != grad shape {np.shape(grads[key])}")
+            raise InputError(f"{key}: param shape {np.shape(p)} != grad shape {np.shape(grads[key])}")
     return {key: _step(p, grads[key], lr) for key, p in params.items()}
 
 

@@ -3,6 +3,9 @@
 import numpy as np
 from numpy.typing import NDArray
 
+from python.checks import require_count
+from python.errors import InputError
+
 M1, M2 = 4294967087, 4294944443
 A12, A13N, A21, A23N = 1403580, 810728, 527612, 1370589
 NORM = 2.328306549295727688e-10  # 1 / (M1 + 1), as in L'Ecuyer's reference code
@@ -61,7 +64,7 @@ class Rng:
     def __init__(self, seed: int) -> None:
         """Map an integer seed in 0..2**31-1 to the six-word state, then warm up."""
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
-            raise ValueError(f"seed must be an integer in 0..{MAX_SEED}, got {seed!r}")
+            raise InputError(f"seed must be an integer in 0..{MAX_SEED}, got {seed!r}")
         seed = int(seed)
         self.s1 = [(SEED_BASE + seed * SEED_MULT1 * (j + 1)) % M1 for j in range(3)]
         self.s2 = [(SEED_BASE + seed * SEED_MULT2 * (j + 1)) % M2 for j in range(3)]
@@ -90,6 +93,7 @@ class Rng:
 
     def uniform(self, n: int) -> NDArray[np.float64]:
         """N uniforms in the open interval (0, 1)."""
+        n = require_count(n, "n", minimum=0)
         return np.array(self.next_counts(n), dtype=np.float64) * NORM
 
     def normal(self, n: int) -> NDArray[np.float64]:
@@ -98,6 +102,6 @@ class Rng:
 
     def integers(self, high: int, n: int) -> NDArray[np.int64]:
         """N integers in 0..high-1, drawn with replacement, as floor(u * high)."""
-        if not 1 <= high <= 2**31:
-            raise ValueError(f"high must be in 1..2**31, got {high}")
+        if isinstance(high, bool) or not isinstance(high, (int, np.integer)) or not 1 <= high <= 2**31:
+            raise InputError(f"high must be an integer in 1..2**31, got {high!r}")
         return np.floor(self.uniform(n) * high).astype(np.int64)

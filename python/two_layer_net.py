@@ -3,8 +3,16 @@
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from python.checks import numeric_array, real_scalar, require_count, require_ndim
+from python.errors import InputError, InputTypeError
 from python.fast_gradient import SeriesRangeError, series_numerical_gradient
-from python.functions import cross_entropy_error, labels_of, sigmoid_halves, sigmoid_inplace, softmax_inplace
+from python.functions import (
+    cross_entropy_of_labels,
+    labels_of,
+    sigmoid_halves,
+    sigmoid_inplace,
+    softmax_inplace,
+)
 from python.gradient import numerical_gradient
 from python.rng import Rng
 
@@ -19,6 +27,10 @@ class TwoLayerNet:
     def __init__(self, input_size: int, hidden_size: int, output_size: int,
                  weight_init_std: float = 0.01, seed: int | None = None) -> None:
         """Draw W1 then W2 (row-major) from Rng(seed) if seed is given; biases start at zero."""
+        input_size, hidden_size, output_size = (require_count(n, name) for n, name in (
+            (input_size, "input_size"), (hidden_size, "hidden_size"), (output_size, "output_size")))
+        if real_scalar(weight_init_std) is None or not 0 <= weight_init_std < np.inf:
+            raise InputError(f"weight_init_std must be a finite number >= 0, got {weight_init_std!r}")
         if seed is None:
             gen = np.random.default_rng()
             draw = gen.standard_normal
@@ -38,22 +50,27 @@ class TwoLayerNet:
     @params.setter
     def params(self, new: Params) -> None:
         """Replace all weights at once, after checking keys, shapes and dtype."""
-        if sorted(new) != sorted(PARAM_KEYS):
-            raise KeyError(f"params must have keys {PARAM_KEYS}, got {tuple(new)}")
+        if not isinstance(new, dict) or sorted(new) != sorted(PARAM_KEYS):
+            got = tuple(new) if isinstance(new, dict) else type(new).__name__
+            raise InputError(f"params must be a dict with keys {PARAM_KEYS}, got {got}")
         checked = {}
         for key in PARAM_KEYS:
             value = np.asarray(new[key])
-            if value.shape != self.shapes[key] or value.dtype != np.float64:
-                raise ValueError(f"params['{key}'] must be float64 of shape {self.shapes[key]}, "
-                                 f"got {value.dtype} {value.shape}")
+            if value.dtype != np.float64:
+                raise InputTypeError(f"params['{key}'] must be float64, got {value.dtype}")
+            if value.shape != self.shapes[key]:
+                raise InputError(f"params['{key}'] must have shape {self.shapes[key]}, got {value.shape}")
             checked[key] = value
         self._params = checked
 
     def check_input(self, x: ArrayLike, finite: bool = True) -> Array:
         """x as a float64 batch of shape (n, input_size), finite (unless finite=False: not checked yet)."""
-        x = np.asarray(x, dtype=np.float64)
-        if x.ndim not in (1, 2) or x.shape[-1] != self.shapes["W1"][0]:
-            raise ValueError(f"x must have {self.shapes['W1'][0]} columns, got shape {x.shape}")
+        x = numeric_array(x, "x")
+        require_ndim(x, "x")
+        if x.shape[-1] != self.shapes["W1"][0]:
+            raise InputError(f"x must have {self.shapes['W1'][0]} columns, got shape {x.shape}")
+        if x.size == 0:
+            raise InputError(f"x is an empty batch (shape {x.shape})")
         if finite:
             # One BLAS pass instead of isfinite's boolean copy: a NaN or an infinity makes the sum
             # of squares non-finite.
@@ -74,7 +91,8 @@ class TwoLayerNet:
 
     def loss(self, x: ArrayLike, t: ArrayLike, params: Params | None = None) -> float:
         """Cross-entropy error of the predictions; t one-hot or class codes."""
-        return cross_entropy_error(self.predict(x, params), t)
+        y = self.predict(x, params)
+        return cross_entropy_of_labels(y, labels_of(t, y))  # NaN weights give NaN, not an error
 
     def accuracy(self, x: ArrayLike, t: ArrayLike) -> float:
         """Share of rows whose most probable class (first on ties) is the true one."""
@@ -87,7 +105,7 @@ class TwoLayerNet:
         """Central-difference gradient of the loss: "series" (all weights at once) or "plain" (one by one)."""
         x = self.check_input(x)
         if method not in ("series", "plain"):
-            raise ValueError(f"method must be 'series' or 'plain', got {method!r}")
+            raise InputError(f"method must be 'series' or 'plain', got {method!r}")
         if method == "series":
             x2 = x.reshape(-1, x.shape[-1])
             shape = (*x.shape[:-1], self.shapes["W2"][1])
@@ -143,5 +161,5 @@ def require_finite(x: Array, witness: Array | float) -> None:
     it by each weight, and inf * 0 is NaN); only a witness that overflows needs the elementwise look.
     """
     if not np.isfinite(witness).all() and not np.isfinite(x).all():
-        raise ValueError("x contains NaN or infinite values")
+        raise InputError("x contains NaN or infinite values")
 

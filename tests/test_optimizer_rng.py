@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from python.errors import InputError
 from python.optimizer import sgd_update
 from python.rng import Rng
 
@@ -16,7 +17,7 @@ def test_sgd_update_returns_new_dict_inputs_untouched():
 
 
 def test_sgd_update_checks_keys_and_shapes():
-    with pytest.raises(KeyError):
+    with pytest.raises(InputError):
         sgd_update({"W": np.ones(2)}, {"V": np.ones(2)})
     with pytest.raises(ValueError, match="shape"):
         sgd_update({"W": np.ones(2)}, {"W": np.ones(3)})

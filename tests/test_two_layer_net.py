@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from python.errors import InputError
 from python.rng import Rng
 from python.two_layer_net import TwoLayerNet
 
@@ -29,7 +30,7 @@ def test_params_replaced_as_a_whole_with_checks(net_and_batch):
     assert net.params["W2"].sum() == 20
     with pytest.raises(ValueError, match="W1"):
         net.params = {**new, "W1": np.ones((5, 6))}
-    with pytest.raises(KeyError):
+    with pytest.raises(InputError):
         net.params = {"W1": new["W1"]}
     with pytest.raises(ValueError, match="float64"):
         net.params = {**new, "b1": np.ones(5, dtype=np.int64)}

@@ -1,0 +1,68 @@
+"""Argument checks shared by the public functions: each failure is an InputError naming the argument."""
+
+import math
+from numbers import Real
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from python.errors import InputError, InputTypeError
+
+Array = NDArray[np.float64]
+NUMERIC_KINDS = "iuf"  # integers and floats; booleans, complex, strings and objects are refused
+
+
+def describe(x: object) -> str:
+    """A short description of a value for an error message: dtype and shape, or the type."""
+    if isinstance(x, np.ndarray):
+        return f"{x.dtype} array of shape {x.shape}"
+    return type(x).__name__
+
+
+def numeric_array(x: ArrayLike, name: str, copy: bool = False) -> Array:
+    """x as a float64 array, refusing non-numeric input (strings, booleans, objects, ragged lists)."""
+    try:
+        arr = np.asarray(x)
+    except ValueError as err:  # ragged nested lists
+        raise InputTypeError(f"{name} must be a numeric array, got {describe(x)} ({err})") from None
+    if arr.dtype.kind not in NUMERIC_KINDS:
+        raise InputTypeError(f"{name} must be numeric, got {describe(arr)}")
+    return np.array(arr, dtype=np.float64) if copy else np.asarray(arr, dtype=np.float64)
+
+
+def require_ndim(x: np.ndarray, name: str, allowed: tuple[int, ...] = (1, 2)) -> None:
+    """Refuse an array whose number of dimensions is not allowed (e.g. a 3-D batch)."""
+    if x.ndim not in allowed:
+        raise InputError(f"{name} must have {' or '.join(map(str, allowed))} dimensions, "
+                         f"got {x.ndim} (shape {x.shape})")
+
+
+def require_finite(x: np.ndarray, name: str) -> None:
+    """Refuse NaN and infinities."""
+    if not np.isfinite(x).all():
+        raise InputError(f"{name} contains NaN or infinite values")
+
+
+def real_scalar(value: object) -> float | None:
+    """value as a float if it is one real number (Python, numpy scalar or 0-d array), else None."""
+    if isinstance(value, (bool, np.bool_)) or np.ndim(value) != 0:
+        return None
+    if isinstance(value, np.ndarray | np.generic):
+        return float(value) if value.dtype.kind in NUMERIC_KINDS else None
+    return float(value) if isinstance(value, Real) else None
+
+
+def require_positive(value: object, name: str) -> float:
+    """A finite real number > 0 (a learning rate), as a float."""
+    number = real_scalar(value)
+    if number is None or not math.isfinite(number) or number <= 0:
+        raise InputError(f"{name} must be a finite number > 0, got {value!r}")
+    return number
+
+
+def require_count(value: object, name: str, minimum: int = 1) -> int:
+    """A whole number >= minimum (a size or a number of steps), as an int."""
+    number = real_scalar(value)
+    if number is None or not math.isfinite(number) or not number.is_integer() or number < minimum:
+        raise InputError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(number)
