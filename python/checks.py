@@ -15,7 +15,8 @@ NUMERIC_KINDS = "iuf"  # integers and floats; booleans, complex, strings and obj
 def describe(x: object) -> str:
     """A short description of a value for an error message: dtype and shape, or the type."""
     if isinstance(x, np.ndarray):
-        return f"{x.dtype} array of shape {x.shape}"
+        kind = {"U": "string", "S": "bytes", "b": "bool", "O": "object"}.get(x.dtype.kind, str(x.dtype))
+        return f"{kind} array of shape {x.shape}"
     return type(x).__name__
 
 

@@ -57,7 +57,7 @@ class TwoLayerNet:
         for key in PARAM_KEYS:
             value = np.asarray(new[key])
             if value.dtype != np.float64:
-                raise InputTypeError(f"params['{key}'] must be float64, got {value.dtype}")
+                raise InputTypeError(f"params['{key}'] must be float64 (double), got {value.dtype}")
             if value.shape != self.shapes[key]:
                 raise InputError(f"params['{key}'] must have shape {self.shapes[key]}, got {value.shape}")
             checked[key] = value

@@ -17,9 +17,10 @@ shape_of <- function(a) {
 #' Python's sigmoid and sigmoid_inplace in one: R reuses the storage of
 #' unreferenced temporaries by itself.
 #'
-#' @param x Numeric vector, matrix or array; its dim is kept.
+#' @param x Numeric vector, matrix or array; its dim is kept. NaN stays NaN.
 #' @return sigmoid(x), same shape as x.
 sigmoid <- function(x) {
+  x <- numeric_array(x, "x")
   # exp(-|x|) never overflows; e / (1 + e) keeps the tiny results of x < 0
   # that 1 / (1 + exp(-x)) loses.
   e <- exp(-abs(x))
@@ -54,6 +55,7 @@ sigmoid_halves <- function(x) {
 #' @param x Numeric vector, matrix or array.
 #' @return sigmoid'(x), same shape as x.
 sigmoid_grad <- function(x) {
+  x <- numeric_array(x, "x")
   # s(x) * s(-x) equals s(x) * (1 - s(x)) but keeps its digits where
   # 1 - s(x) would cancel.
   sigmoid(x) * sigmoid(-x)
@@ -66,6 +68,14 @@ sigmoid_grad <- function(x) {
 #' @param x Numeric vector or matrix (one distribution per row).
 #' @return Probabilities, same shape as x.
 softmax <- function(x) {
+  x <- numeric_array(x, "x")
+  require_ndim(x, "x")
+  if (shape_of(x)[length(shape_of(x))] == 0L) {
+    dlfs_abort("input_error", sprintf(
+      "x must have at least one class (column), got shape (%s)",
+      toString(shape_of(x))
+    ))
+  }
   if (is.matrix(x)) {
     # max.col picks the row maxima in one pass; "first" uses exact
     # comparisons. Subtracting a length-nrow vector recycles down columns,
@@ -92,7 +102,13 @@ softmax <- function(x) {
 #' @return Integer vector of 0-based class codes.
 labels_of <- function(t, y) {
   y_shape <- shape_of(y)
+  if (!is.numeric(t)) {
+    dlfs_abort("input_type_error", sprintf(
+      "t must be integer labels or one-hot rows, got %s", describe(t)
+    ))
+  }
   if (identical(as.integer(shape_of(t)), as.integer(y_shape))) {
+    require_one_hot(t)
     # One-hot: ties.method = "first" and which.max are np.argmax's rule.
     if (is.matrix(t)) {
       return(max.col(t, ties.method = "first") - 1L)
@@ -110,21 +126,41 @@ labels_of <- function(t, y) {
 check_codes <- function(t, y_shape) {
   codes_shape <- if (length(y_shape) > 1) y_shape[-length(y_shape)] else 1L
   if (!is.integer(t) || length(dim(t)) > 1 || length(t) != prod(codes_shape)) {
-    stop(sprintf(paste(
+    dlfs_abort("input_error", sprintf(paste(
       "t must be one-hot of shape (%s) or integer labels of shape (%s),",
       "got %s (%s)"
     ), toString(y_shape), toString(codes_shape), typeof(t),
-    toString(shape_of(t))), call. = FALSE)
+    toString(shape_of(t))))
   }
   k <- y_shape[length(y_shape)]
   if (anyNA(t)) {
-    stop("labels t contain NA", call. = FALSE)
+    dlfs_abort("input_error", "labels t contain NA")
   }
   if (length(t) && (min(t) < 0 || max(t) >= k)) {
-    stop(sprintf("labels must lie in 0..%d, got %s..%s",
-                 k - 1L, min(t), max(t)), call. = FALSE)
+    dlfs_abort("input_error", sprintf("labels t must lie in 0..%d, got %s..%s",
+                                      k - 1L, min(t), max(t)))
   }
   t
+}
+
+#' Refuse a t of y's shape whose rows are not one 1 among 0s
+#'
+#' argmax would pick a class from any row, so a malformed one-hot t would
+#' silently give a wrong loss.
+#'
+#' @param t Candidate one-hot array (a vector is one row).
+#' @return NULL, invisibly.
+require_one_hot <- function(t) {
+  ones <- !is.na(t) & t == 1
+  t2 <- if (is.matrix(t)) t else matrix(t, nrow = 1L)
+  if (anyNA(t) || any(t != 0 & t != 1) ||
+        any(rowSums(matrix(ones, nrow = nrow(t2))) != 1)) {
+    dlfs_abort("input_error", paste(
+      "t has the shape of y, so each row must be one-hot (a single 1, zeros",
+      "elsewhere); pass integer labels otherwise"
+    ))
+  }
+  invisible(NULL)
 }
 
 #' Mean over the batch of -log(y[true class] + 1e-7)
@@ -133,7 +169,29 @@ check_codes <- function(t, y_shape) {
 #' @param t One-hot array of y's shape, or 0-based class codes.
 #' @return The loss, a double scalar.
 cross_entropy_error <- function(y, t) {
-  labels <- labels_of(t, y)
+  y <- numeric_array(y, "y")
+  require_ndim(y, "y")
+  if (length(y) == 0L) {
+    dlfs_abort("input_error", sprintf(
+      "y must hold at least one row and one class, got shape (%s)",
+      toString(shape_of(y))
+    ))
+  }
+  require_all_finite(y, "y")
+  if (any(y < 0)) {
+    dlfs_abort("input_error",
+               "y must hold probabilities (>= 0); got a negative value")
+  }
+  cross_entropy_of_labels(y, labels_of(t, y))
+}
+
+#' cross_entropy_error for checked labels; NaN in y (diverged weights) gives
+#' NaN
+#'
+#' @param y Probabilities: a vector or a matrix.
+#' @param labels 0-based class codes from labels_of().
+#' @return The loss, a double scalar.
+cross_entropy_of_labels <- function(y, labels) {
   y2 <- if (is.matrix(y)) y else matrix(y, nrow = 1L)
   picked <- y2[cbind(seq_len(nrow(y2)), labels + 1L)]
   -sum(log(picked + ce_delta)) / nrow(y2)
@@ -145,9 +203,15 @@ cross_entropy_error <- function(y, t) {
 #' @return A double scalar.
 mean_squared_error <- function(y, t) {
   # R would recycle a shorter t silently where numpy raises.
+  y <- numeric_array(y, "y")
+  t <- numeric_array(t, "t")
   if (!identical(as.integer(shape_of(y)), as.integer(shape_of(t)))) {
-    stop(sprintf("y has shape (%s) but t has shape (%s)",
-                 toString(shape_of(y)), toString(shape_of(t))), call. = FALSE)
+    dlfs_abort("input_error", sprintf(
+      "y and t must have the same shape, got (%s) and (%s)",
+      toString(shape_of(y)), toString(shape_of(t))
+    ))
   }
+  require_all_finite(y, "y")
+  require_all_finite(t, "t")
   0.5 * sum((y - t)^2)
 }

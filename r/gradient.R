@@ -15,8 +15,10 @@ h_step <- 1e-4
 #' @return x, invisibly.
 require_float <- function(x, name = "x") {
   if (!is.double(x)) {
-    stop(sprintf("%s must be a double vector or matrix, got %s",
-                 name, typeof(x)), call. = FALSE)
+    dlfs_abort("input_type_error", sprintf(
+      paste("%s must be a double vector or matrix (x + h on integers is",
+            "wrong), got %s"), name, typeof(x)
+    ))
   }
   invisible(x)
 }
@@ -42,7 +44,9 @@ numerical_gradient <- function(f, x, ...) {
 #' (the Python version restores its array in a finally block).
 numerical_gradient.default <- function(f, x, ...) {
   if (!is.function(f)) {
-    stop("f must be a function or a TwoLayerNet", call. = FALSE)
+    dlfs_abort("input_type_error", sprintf(
+      "f must be a function of x or a TwoLayerNet, got %s", class(f)[1L]
+    ))
   }
   require_float(x)
   grad <- x
@@ -52,13 +56,25 @@ numerical_gradient.default <- function(f, x, ...) {
   for (i in seq_along(x)) {
     saved <- x[i]
     x[i] <- saved + h_step
-    f_plus <- f(x)
+    f_plus <- scalar_of(f(x))
     x[i] <- saved - h_step
-    f_minus <- f(x)
+    f_minus <- scalar_of(f(x))
     x[i] <- saved
     grad[i] <- (f_plus - f_minus) / (2 * h_step)
   }
   grad
+}
+
+#' f's value, refusing anything but one real number
+#'
+#' @param value What f returned.
+#' @return value.
+scalar_of <- function(value) {
+  if (!is.numeric(value) || length(value) != 1L) {
+    dlfs_abort("input_error", sprintf("f must return one real number, got %s",
+                                      describe(value)))
+  }
+  value
 }
 
 #' Gradient descent with numerical gradients
@@ -70,6 +86,8 @@ numerical_gradient.default <- function(f, x, ...) {
 #' @return The final x.
 gradient_descent <- function(f, init_x, lr = 0.01, step_num = 100) {
   require_float(init_x, "init_x")
+  lr <- require_positive(lr, "lr")
+  step_num <- require_count(step_num, "step_num", minimum = 0)
   x <- init_x
   for (step in seq_len(step_num)) {
     x <- x - lr * numerical_gradient(f, x)

@@ -3,8 +3,9 @@
 
 # Dependency order: later modules call functions of earlier ones at run time
 # (shape_of, labels_of, rng, TwoLayerNet, load_cases, ...).
-r_modules <- c("errors", "functions", "gradient", "fast_gradient", "optimizer", "rng",
-               "two_layer_net", "fixtures_io", "tolerance", "cases")
+r_modules <- c("errors", "checks", "functions", "gradient", "fast_gradient",
+               "optimizer", "rng", "two_layer_net", "fixtures_io", "tolerance",
+               "cases", "bad_inputs")
 
 #' Source every module of r/ into one environment
 #'

@@ -7,6 +7,7 @@
 #' @param lr Learning rate.
 #' @return A new named list in params' key order.
 sgd_update <- function(params, grads, lr = 0.01) {
+  lr <- require_positive(lr, "lr")
   check_matching(params, grads)
   # Assigning into the copy replaces its elements; params itself is intact.
   out <- params
@@ -14,6 +15,17 @@ sgd_update <- function(params, grads, lr = 0.01) {
     out[[key]] <- params[[key]] - lr * grads[[key]]
   }
   out
+}
+
+#' Are params and grads lists with the same distinct keys?
+#'
+#' @inheritParams sgd_update
+#' @return TRUE or FALSE.
+same_keys <- function(params, grads) {
+  keys <- names(params)
+  # Equal sorted names, params' distinct, means grads' are distinct too.
+  is.list(params) && is.list(grads) && !is.null(keys) &&
+    !anyDuplicated(keys) && identical(sort(keys), sort(names(grads)))
 }
 
 #' Stop unless params and grads have the same keys and shapes
@@ -25,19 +37,20 @@ sgd_update <- function(params, grads, lr = 0.01) {
 #' @return NULL, invisibly.
 check_matching <- function(params, grads) {
   keys <- names(params)
-  if (!setequal(keys, names(grads)) || anyDuplicated(keys) ||
-        length(keys) != length(grads)) {
-    stop(sprintf("params [%s] and grads [%s] have different keys",
-                 toString(sort(keys)), toString(sort(names(grads)))),
-         call. = FALSE)
+  if (!same_keys(params, grads)) {
+    dlfs_abort("input_error", sprintf(
+      "params [%s] and grads [%s] must be lists with the same keys",
+      toString(sort(keys)), toString(sort(names(grads)))
+    ))
   }
   for (key in keys) {
     p <- params[[key]]
     g <- grads[[key]]
     if (!identical(dim(p), dim(g)) || length(p) != length(g)) {
-      stop(sprintf("%s: param shape (%s) != grad shape (%s)", key,
-                   toString(shape_of(p)), toString(shape_of(g))),
-           call. = FALSE)
+      dlfs_abort("input_error", sprintf(
+        "%s: param shape (%s) != grad shape (%s)", key,
+        toString(shape_of(p)), toString(shape_of(g))
+      ))
     }
   }
   invisible(NULL)

@@ -96,8 +96,9 @@ qnorm_as241 <- function(p) {
 #' @return An environment of class "Rng" holding s1 and s2.
 rng <- function(seed) {
   if (!is_whole_in(seed, 0, max_seed)) {
-    stop(sprintf("seed must be an integer in 0..%.0f, got %s",
-                 max_seed, deparse(seed)), call. = FALSE)
+    dlfs_abort("input_error", sprintf(
+      "seed must be an integer in 0..%.0f, got %s", max_seed, deparse(seed)[1L]
+    ))
   }
   seed <- as.double(seed)
   j <- 1:3
@@ -116,8 +117,9 @@ rng <- function(seed) {
 #' @return An environment of class "Rng".
 rng_from_state <- function(s1, s2) {
   if (!is_state(s1, m1) || !is_state(s2, m2)) {
-    stop("s1 and s2 must be three whole numbers below m1 and m2, not all 0",
-         call. = FALSE)
+    dlfs_abort("input_error", paste(
+      "s1 and s2 must be three whole numbers below m1 and m2, not all 0"
+    ))
   }
   gen <- new.env(parent = emptyenv())
   gen$s1 <- as.double(s1)
@@ -202,6 +204,7 @@ next_counts <- function(gen, n) {
 #' @param n Number of draws.
 #' @return Double vector.
 uniform <- function(gen, n) {
+  n <- require_count(n, "n", minimum = 0)
   next_counts(gen, n) * mrg_norm
 }
 
@@ -220,8 +223,9 @@ normal <- function(gen, n) {
 #' @return Integer vector of 0-based codes.
 integers <- function(gen, high, n) {
   if (!is_whole_in(high, 1, 2^31)) {
-    stop(sprintf("high must be in 1..2^31, got %s", deparse(high)),
-         call. = FALSE)
+    dlfs_abort("input_error", sprintf(
+      "high must be an integer in 1..2^31, got %s", deparse(high)[1L]
+    ))
   }
   as.integer(floor(uniform(gen, n) * high))
 }

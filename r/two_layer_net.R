@@ -15,6 +15,16 @@ param_keys <- c("W1", "b1", "W2", "b2")
 #'   shapes.
 TwoLayerNet <- function( # nolint: object_name_linter.
     input_size, hidden_size, output_size, weight_init_std = 0.01, seed = NULL) {
+  input_size <- require_count(input_size, "input_size")
+  hidden_size <- require_count(hidden_size, "hidden_size")
+  output_size <- require_count(output_size, "output_size")
+  if (!is_real_scalar(weight_init_std) || !is.finite(weight_init_std) ||
+        weight_init_std < 0) {
+    dlfs_abort("input_error", sprintf(
+      "weight_init_std must be a finite number >= 0, got %s",
+      deparse(weight_init_std)[1L]
+    ))
+  }
   if (is.null(seed)) {
     draw <- stats::rnorm
   } else {
@@ -48,10 +58,15 @@ set_params <- function(net, params) {
   for (key in param_keys) {
     value <- params[[key]]
     want <- net$shapes[[key]]
-    if (!is.double(value) || !has_shape(value, want)) {
-      stop(sprintf("params$%s must be double of shape (%s), got %s (%s)",
-                   key, toString(want), typeof(value),
-                   toString(shape_of(value))), call. = FALSE)
+    if (!is.double(value)) {
+      dlfs_abort("input_type_error", sprintf("params$%s must be double, got %s",
+                                             key, typeof(value)))
+    }
+    if (!has_shape(value, want)) {
+      dlfs_abort("input_error", sprintf(
+        "params$%s must have shape (%s), got (%s)", key, toString(want),
+        toString(shape_of(value))
+      ))
     }
   }
   # [[<- has no TwoLayerNet method (only $<- has), so no unclass() needed.
@@ -68,8 +83,10 @@ check_param_keys <- function(params) {
   if (is.list(params) && identical(names(params), param_keys)) return(TRUE)
   if (!is.list(params) || !setequal(names(params), param_keys) ||
         length(params) != length(param_keys)) {
-    stop(sprintf("params must have keys (%s), got (%s)",
-                 toString(param_keys), toString(names(params))), call. = FALSE)
+    dlfs_abort("input_error", sprintf(
+      "params must be a list with keys (%s), got (%s)", toString(param_keys),
+      toString(if (is.list(params)) names(params) else typeof(params))
+    ))
   }
   FALSE
 }
@@ -92,7 +109,8 @@ has_shape <- function(value, want) {
 #' @param value The new element.
 `$<-.TwoLayerNet` <- function(x, name, value) { # nolint: object_name_linter.
   if (!identical(name, "params")) {
-    stop(sprintf("only params can be replaced, not %s", name), call. = FALSE)
+    dlfs_abort("input_error",
+               sprintf("only params can be replaced, not %s", name))
   }
   set_params(x, value)
 }
@@ -109,12 +127,18 @@ check_input <- function(net, x, finite = TRUE, columns = FALSE) {
   n_in <- net$shapes$W1[1L]
   cols <- if (is.matrix(x)) ncol(x) else if (is.null(dim(x))) length(x)
   if (columns) cols <- if (is.matrix(x)) nrow(x)
-  if (!is.numeric(x) || is.null(cols) || cols != n_in) {
-    stop(sprintf("x must have %d %s, got shape (%s)", n_in,
-                 if (columns) "rows" else "columns",
-                 toString(shape_of(x))), call. = FALSE)
+  x <- numeric_array(x, "x")
+  require_ndim(x, "x")
+  if (is.null(cols) || cols != n_in) {
+    dlfs_abort("input_error", sprintf(
+      "x must have %d %s, got shape (%s)", n_in,
+      if (columns) "rows" else "columns", toString(shape_of(x))
+    ))
   }
-  if (!is.double(x)) storage.mode(x) <- "double"
+  if (length(x) == 0L) {
+    dlfs_abort("input_error", sprintf("x is an empty batch (shape (%s))",
+                                      toString(shape_of(x))))
+  }
   # One BLAS pass instead of is.finite()'s logical copy of a big batch.
   if (finite) require_finite(x, as_batch(x) %*% rep(1, n_in))
   x
@@ -134,7 +158,7 @@ require_finite <- function(x, witness) {
   # The sum of the witness is non-finite if any element is (one pass, no
   # logical copy); only then does x get the elementwise look.
   if (!is.finite(sum(witness)) && !all(is.finite(x))) {
-    stop("x contains NaN or infinite values", call. = FALSE)
+    dlfs_abort("input_error", "x contains NaN or infinite values")
   }
   invisible(NULL)
 }
@@ -203,7 +227,9 @@ forward <- function(net, x, params = net$params, columns = FALSE) {
 #' @param t One-hot rows or 0-based class codes.
 #' @return The loss.
 loss <- function(net, x, t, params = net$params) {
-  cross_entropy_error(predict(net, x, params), t)
+  y <- predict(net, x, params)
+  # NaN from diverged weights gives NaN, not an error.
+  cross_entropy_of_labels(y, labels_of(t, y))
 }
 
 #' Share of rows whose most probable class (first on ties) is the true one
@@ -229,8 +255,9 @@ numerical_gradient.TwoLayerNet <- function( # nolint: object_name_linter.
   x <- check_input(net, x)
   if (!is.character(method) || length(method) != 1L ||
         !method %in% c("series", "plain")) {
-    stop(sprintf("method must be 'series' or 'plain', got %s",
-                 deparse(method)), call. = FALSE)
+    dlfs_abort("input_error", sprintf(
+      "method must be 'series' or 'plain', got %s", deparse(method)[1L]
+    ))
   }
   if (method == "series") {
     # labels_of reads only y's shape: (n, K), or (K) for one sample.

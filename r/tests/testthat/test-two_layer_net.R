@@ -75,7 +75,8 @@ test_that("bad inputs are refused with clear messages", {
   expect_error(predict(nb$net, matrix(1e308, 2, 6)), NA) # finite, sums overflow
   expect_error(gradient(nb$net, nb$x, rep(4L, 8)), "0..3", fixed = TRUE)
   expect_error(accuracy(nb$net, nb$x, rep(-1L, 8)), "0..3", fixed = TRUE)
-  expect_error(predict(nb$net, as.character(nb$x)), "columns")
+  expect_error(predict(nb$net, as.character(nb$x)), "must be numeric",
+               class = "dlfs_input_type_error")
 })
 
 test_that("backprop matches the numerical gradient (the book's check)", {
