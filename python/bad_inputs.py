@@ -76,7 +76,8 @@ def run_case(case: dict, net_args: dict) -> Outcome:
         call(case, net_args)
     except Exception as err:  # anything but the project's listed error is a failure, reported
         name, message = type(err).__name__, str(err)
-        ok = isinstance(err, DlfsError) and name == case["error"] and all(m in message for m in case["mentions"])
+        listed = name == case["error"] and all(m in message for m in case["mentions"])
+        ok = isinstance(err, DlfsError) and listed
         return Outcome(case, name, message, ok)
     return Outcome(case, None, "returned without an error", False)
 
