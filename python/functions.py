@@ -47,7 +47,8 @@ def softmax(x: ArrayLike) -> Array:
     require_ndim(x, "x")
     if x.shape[-1] == 0:
         raise InputError(f"x must have at least one class (column), got shape {x.shape}")
-    return softmax_inplace(x)
+    with np.errstate(invalid="ignore"):  # +Inf - +Inf: a NaN row, documented; no warning
+        return softmax_inplace(x)
 
 
 def softmax_inplace(x: Array) -> Array:

@@ -81,7 +81,11 @@ softmax <- function(x) {
     # comparisons. Subtracting a length-nrow vector recycles down columns,
     # i.e. row-wise, without sweep().
     n <- nrow(x)
-    row_max <- x[seq_len(n) + (max.col(x, ties.method = "first") - 1L) * n]
+    at_max <- max.col(x, ties.method = "first")
+    # max.col gives NA for a row with NaN; shifting that row by any of its
+    # elements keeps it NaN (not NA), as in numpy.
+    at_max[is.na(at_max)] <- 1L
+    row_max <- x[seq_len(n) + (at_max - 1L) * n]
     e <- exp(x - row_max)
     return(e / .rowSums(e, n, ncol(e))) # rowSums without argument checks
   }
