@@ -9,6 +9,7 @@ from typing import Any
 
 import python
 from parity_tests import report
+from parity_tests.bad_inputs_section import bad_input_rows
 from parity_tests.compare import case_row
 from parity_tests.gradcheck import BACKPROP, NUMERICAL, gradcheck_rows
 from parity_tests.r_bridge import CaseError, RBridge, SetupError
@@ -28,17 +29,22 @@ class ParityResult:
     rows: list[dict] = field(default_factory=list)
     gradcheck: list[dict] = field(default_factory=list)
     training: list[dict] = field(default_factory=list)
+    bad_inputs: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def failures(self) -> list[str]:
         """One line per failed comparison, naming the case, the comparison and the miss."""
         training = [f"FAIL training {r['check']}: value {r['value']}, bound {r['bound']} {r['detail']}"
                     for r in self.training if r["verdict"] not in ("pass", INFO)]
-        return report.case_failures(self.rows) + report.gradcheck_failures(self.gradcheck) + training
+        bad = [f"FAIL bad input {miss}" for r in self.bad_inputs for miss in r["misses"]]
+        bad += [f"FAIL bad inputs {r['group']}: not refused alike in both languages"
+                for r in self.bad_inputs if r["verdict"] != "pass" and not r["misses"]]
+        return report.case_failures(self.rows) + report.gradcheck_failures(self.gradcheck) + training + bad
 
     def counts(self) -> tuple[int, int]:
         """(passed, failed) over case rows, gradient checks and training checks."""
-        verdicts = [r["verdict"] for r in self.rows + self.gradcheck + self.training if r["verdict"] != INFO]
+        checked = self.rows + self.gradcheck + self.training + self.bad_inputs
+        verdicts = [r["verdict"] for r in checked if r["verdict"] != INFO]
         failed = sum(v != "pass" for v in verdicts)
         return len(verdicts) - failed, failed
 
@@ -96,6 +102,8 @@ def run_parity(root: Path = ROOT, fixtures: Path | None = None, functions: list[
     bridge.console.clear()
     if BACKPROP in cases and any(fn.startswith(NUMERICAL) for fn in cases):
         result.gradcheck = gradcheck_rows(cases, py, r)
+    if functions is None:  # the whole catalogue: no per-function selection
+        result.bad_inputs = bad_input_rows(bridge, fixtures)
     if training and functions is None:
         context = {"root": root, "fixtures": fixtures, "bridge": bridge}
         result.training = training_rows(context, result.notes)
@@ -114,13 +122,18 @@ def print_report(result: ParityResult, out_dir: Path, quiet: bool) -> None:
             print("\nTraining comparison (parity_tests/training_parity.py: python/train.py vs r/train.R, "
                   "same seed and flags)")
             print(report.training_table(result.training).to_string(index=False))
+        if result.bad_inputs:
+            print("\nBad inputs (fixtures/bad_inputs.json): each case must raise the listed project error "
+                  "in both languages, with the same class")
+            print(report.training_table([{k: v for k, v in r.items() if k != "misses"}
+                                         for r in result.bad_inputs]).to_string(index=False))
         print("\nPer function")
         print(report.summary_table(result.rows).to_string(index=False))
     for line in result.notes + result.failures():
         print(line)
     passed, failed = result.counts()
     paths = report.write(out_dir, {"parity": result.rows, "gradcheck": result.gradcheck,
-                                   "training": result.training},
+                                   "training": result.training, "bad_inputs": result.bad_inputs},
                          {"passed": passed, "failed": failed, "failures": result.failures()})
     if not quiet:
         print(f"wrote {', '.join(str(p) for p in paths)}")

@@ -141,3 +141,22 @@ def test_mutant_list_is_fresh_and_staleness_is_loud(tmp_path):
     stale.write_text(json.dumps({"mutants": [entry]}))
     with pytest.raises(mutants.MutantError, match="occurs 0 times"):
         mutants.load_mutants(stale)
+
+
+def test_bad_inputs_refused_alike_in_both_languages(parity):
+    catalogue = json.loads((ROOT / "fixtures" / "bad_inputs.json").read_text())
+    assert sum(r["cases"] for r in parity.bad_inputs) == len(catalogue["cases"])
+    assert all(r["verdict"] == "pass" for r in parity.bad_inputs)
+
+
+def test_bad_input_section_fails_on_a_case_not_refused(r_bridge, tmp_path):
+    from parity_tests.bad_inputs_section import bad_input_rows
+
+    catalogue = json.loads((ROOT / "fixtures" / "bad_inputs.json").read_text())
+    accepted = {"group": "type", "description": "a valid call listed as bad", "function": "sigmoid",
+                "args": {"x": 0.5}, "error": "InputError", "mentions": ["x"]}
+    catalogue["cases"] = [catalogue["cases"][0], accepted]
+    (tmp_path / "bad_inputs.json").write_text(json.dumps(catalogue))
+    rows = bad_input_rows(r_bridge, tmp_path)
+    assert [r["verdict"] for r in rows] == ["FAIL"]
+    assert "a valid call listed as bad" in rows[0]["misses"][0]
