@@ -113,7 +113,7 @@ def test_runner_exits_1_and_names_the_miss(r_bridge, monkeypatch, tmp_path, caps
 
 def test_closing_line_and_files(r_bridge, tmp_path, capsys):
     assert main(["--functions", "sigmoid", "softmax", "--out", str(tmp_path)]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "14 passed, 0 failed"
+    assert capsys.readouterr().out.splitlines()[-1] == "15 passed, 0 failed"
     assert {p.name for p in tmp_path.iterdir()} == {"parity.json", "parity.csv", "summary.json"}
 
 
