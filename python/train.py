@@ -540,7 +540,8 @@ def run(a: argparse.Namespace, tracker: RunTracker) -> dict | None:
     # matplotlib (for the progress bar's module and the curves) loads while the data is read: gzip
     # releases the GIL. A later import of python.plots waits for this one to finish.
     threading.Thread(target=importlib.import_module, args=("python.plots",), daemon=True).start()
-    setup = start_resume(a) if a.resume is not None else start_fresh(a)
+    resuming = a.resume is not None
+    setup = start_resume(a) if resuming else start_fresh(a)
     if setup is None:
         return None
     out, flags, data, net, state = setup
@@ -557,7 +558,7 @@ def run(a: argparse.Namespace, tracker: RunTracker) -> dict | None:
         bar.close()
     run_seconds = res["train_seconds"] - (0.0 if res["eval_overlapped"] else res["eval_seconds"])
     timing = {"t_start": t_start, "started": started.isoformat(timespec="seconds"),
-              "load_seconds": load_seconds, "resumed_from": state.iterations_done or None,
+              "load_seconds": load_seconds, "resumed_from": state.iterations_done if resuming else None,
               "train_seconds": res["train_seconds"], "eval_seconds": res["eval_seconds"],
               # Overlapped evaluations (on the worker) cost the loop no wall time of their own.
               "eval_overlapped": res["eval_overlapped"],
