@@ -20,12 +20,17 @@ def describe(x: object) -> str:
     return type(x).__name__
 
 
+def as_array(x: ArrayLike, name: str) -> np.ndarray:
+    """np.asarray(x), its dtype kept; ragged nested lists are an InputTypeError, not numpy's ValueError."""
+    try:
+        return np.asarray(x)
+    except ValueError as err:
+        raise InputTypeError(f"{name} must be a numeric array, got {describe(x)} ({err})") from None
+
+
 def numeric_array(x: ArrayLike, name: str, copy: bool = False) -> Array:
     """x as a float64 array, refusing non-numeric input (strings, booleans, objects, ragged lists)."""
-    try:
-        arr = np.asarray(x)
-    except ValueError as err:  # ragged nested lists
-        raise InputTypeError(f"{name} must be a numeric array, got {describe(x)} ({err})") from None
+    arr = as_array(x, name)
     if arr.dtype.kind not in NUMERIC_KINDS:
         raise InputTypeError(f"{name} must be numeric, got {describe(arr)}")
     return np.array(arr, dtype=np.float64) if copy else np.asarray(arr, dtype=np.float64)

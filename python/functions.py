@@ -3,7 +3,7 @@
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from python.checks import numeric_array, require_finite, require_ndim
+from python.checks import as_array, numeric_array, require_finite, require_ndim
 from python.errors import InputError, InputTypeError
 
 Array = NDArray[np.float64]
@@ -47,7 +47,9 @@ def softmax(x: ArrayLike) -> Array:
     require_ndim(x, "x")
     if x.shape[-1] == 0:
         raise InputError(f"x must have at least one class (column), got shape {x.shape}")
-    with np.errstate(invalid="ignore"):  # +Inf - +Inf: a NaN row, documented; no warning
+    # +Inf - +Inf: a NaN row, documented; finite logits more than 1.8e308 below the max: x - max
+    # overflows to -Inf, whose exp is the right 0. Neither warns.
+    with np.errstate(invalid="ignore", over="ignore"):
         return softmax_inplace(x)
 
 
@@ -62,7 +64,7 @@ def softmax_inplace(x: Array) -> Array:
 
 def labels_of(t: ArrayLike, y: Array) -> NDArray[np.intp]:
     """Class codes 0..K-1 of t, which holds one-hot rows or integer codes, checked against y's shape."""
-    t = np.asarray(t)
+    t = as_array(t, "t")
     if t.dtype.kind not in "iuf":
         raise InputTypeError(f"t must be integer labels or one-hot rows, got {t.dtype} {t.shape}")
     if t.shape == y.shape:
@@ -110,4 +112,5 @@ def mean_squared_error(y: ArrayLike, t: ArrayLike) -> float:
         raise InputError(f"y and t must have the same shape, got {y.shape} and {t.shape}")
     require_finite(y, "y")
     require_finite(t, "t")
-    return float(0.5 * np.sum((y - t) ** 2))
+    with np.errstate(over="ignore"):  # |y - t| > 1.3e154: the square rounds to Inf, as in R, no warning
+        return float(0.5 * np.sum((y - t) ** 2))
