@@ -1,10 +1,16 @@
-# Read the fixture files bit-exactly, verifying the manifest checksums and
-# every array's bits. Mirrors python/fixtures_io.py.
+# Read the fixture files: manifest checksums, the structure of
+# fixtures/schema.json, every array's bits. Mirrors python/fixtures_io.py:
+# the same checks in the same order, each problem a dlfs_fixture_error
+# naming the file (and the case).
 
 # The fixtures directory; relative to the working directory until
 # load_modules() (r/load.R) makes it absolute for the repository it loads.
 fixtures_root <- "fixtures"
 fixtures_schema_version <- 1L
+# R's largest dimension, and the patterns of schema.json.
+fixture_max_extent <- 2^31 - 1
+fixture_hex64 <- "^[0-9a-f]{64}$"
+fixture_case_id <- "^[A-Za-z0-9_.+-]+(/[A-Za-z0-9_.+-]+)*$"
 
 #' Signal a fixture_error (a missing, tampered or malformed fixture file)
 #'
@@ -30,63 +36,201 @@ file_sha256 <- function(path) {
   digest::digest(file = path, algo = "sha256")
 }
 
-#' Turn ARRAY objects (recursively inside maps) into R arrays
+#' The parsed JSON of a file (or of its bytes raw)
 #'
-#' @param value Parsed JSON (jsonlite, simplifyVector = FALSE).
-#' @param where Location for error messages ("file:case.key").
-#' @return Decoded value; other JSON stays as parsed.
-decode <- function(value, where) {
-  if (is.list(value) && all(c("dtype", "data") %in% names(value))) {
-    return(decode_fixture_array(value, where))
+#' jsonlite would accept what Python's json refuses (invalid UTF-8, a NUL
+#' cutting a string short): both are refused here first.
+#'
+#' @param path File path, for reading and for messages.
+#' @param raw The file's bytes, if already read.
+#' @return Parsed JSON (objects are named lists, arrays unnamed lists).
+read_fixture_json <- function(path, raw = NULL) {
+  if (is.null(raw)) raw <- read_fixture_bytes(path)
+  if (any(raw == as.raw(0L))) {
+    fixture_error(path, ": not valid JSON (a NUL byte)")
   }
-  if (is.list(value) && !is.null(names(value))) {
-    out <- lapply(names(value), function(k) {
-      decode(value[[k]], paste0(where, ".", k))
-    })
-    names(out) <- names(value)
-    return(out)
+  text <- rawToChar(raw)
+  if (!validUTF8(text)) fixture_error(path, ": not UTF-8 text")
+  if (grepl("\\u0000", text, fixed = TRUE)) {
+    fixture_error(path, ": a string holds \\u0000")
   }
-  value
+  failed <- function(e) {
+    fixture_error(path, ": not valid JSON (",
+                  sub("\n.*", "", conditionMessage(e)), ")")
+  }
+  tryCatch(jsonlite::parse_json(text), error = failed, warning = failed)
+}
+
+#' A file's bytes
+#'
+#' @param path File path.
+#' @return Raw vector.
+read_fixture_bytes <- function(path) {
+  failed <- function(e) {
+    fixture_error(path, ": cannot read (", conditionMessage(e), ")")
+  }
+  tryCatch(readBin(path, "raw", file.size(path)), error = failed,
+           warning = failed)
+}
+
+#' The JSON type of a parsed value, for messages
+#'
+#' @param value Parsed JSON.
+#' @return "an object", "an array", "a string", ...
+json_kind <- function(value) {
+  if (is.null(value)) return("null")
+  if (is.list(value)) {
+    return(if (is.null(names(value))) "an array" else "an object")
+  }
+  if (is.character(value)) return("a string")
+  if (is.logical(value)) return("a boolean")
+  "a number"
+}
+
+#' A parsed value shown as JSON, for messages
+#'
+#' @param value Parsed JSON.
+#' @return A string.
+json_show <- function(value) {
+  tryCatch(as.character(jsonlite::toJSON(value, auto_unbox = TRUE,
+                                         null = "null", digits = NA)),
+           error = function(e) json_kind(value))
+}
+
+#' A JSON object (a named list, empty or not) or array (an unnamed list)
+#'
+#' @param value Parsed JSON.
+#' @return TRUE or FALSE.
+is_json_object <- function(value) is.list(value) && !is.null(names(value))
+
+#' @rdname is_json_object
+is_json_array <- function(value) is.list(value) && is.null(names(value))
+
+#' A JSON number with an integral value (2 or 2.0; not true)
+#'
+#' @param value Parsed JSON.
+#' @return TRUE or FALSE.
+is_whole_number <- function(value) {
+  is.numeric(value) && length(value) == 1L && is.finite(value) &&
+    value == trunc(value)
+}
+
+#' A JSON string (jsonlite gives a length-1 character vector)
+#'
+#' @param value Parsed JSON.
+#' @param pattern Regular expression it must match.
+#' @return TRUE or FALSE.
+is_json_string <- function(value, pattern = "") {
+  is.character(value) && length(value) == 1L && !is.na(value) &&
+    grepl(pattern, value)
+}
+
+#' Check an object's keys: every required one, no other unless others
+#'
+#' @param obj Parsed JSON.
+#' @param where Location for messages.
+#' @param required Keys that must be present, in schema order.
+#' @param optional Keys that may be present.
+#' @param others Allow any other key.
+check_keys <- function(obj, where, required = character(),
+                       optional = character(), others = FALSE) {
+  if (!is_json_object(obj)) {
+    fixture_error(where, ": expected an object, found ", json_kind(obj))
+  }
+  keys <- names(obj)
+  if (anyDuplicated(keys)) {
+    fixture_error(where, ": not valid JSON (key '",
+                  keys[anyDuplicated(keys)], "' appears twice in an object)")
+  }
+  missing <- setdiff(required, keys)
+  if (length(missing)) fixture_error(where, ": missing key '", missing[1], "'")
+  unknown <- setdiff(keys, c(required, optional))
+  if (!others && length(unknown)) {
+    fixture_error(where, ": unknown key '", unknown[1], "'")
+  }
+}
+
+#' A JSON array of whole numbers in low..high, as doubles
+#'
+#' @param value Parsed JSON.
+#' @param where Location for messages.
+#' @param low,high Allowed range.
+#' @param non_empty Require at least one number.
+#' @return Double vector.
+check_whole_list <- function(value, where, low, high, non_empty) {
+  if (!is_json_array(value) || (non_empty && length(value) == 0L)) {
+    found <- if (is_json_array(value)) "an empty array" else json_kind(value)
+    fixture_error(where, ": expected a", if (non_empty) " non-empty",
+                  " array of integers, found ", found)
+  }
+  bad <- !vapply(value, is_whole_number, NA)
+  values <- as.double(unlist(value[!bad]))
+  bad[!bad] <- values < low | values > high
+  if (any(bad)) {
+    fixture_error(where, ": ", json_show(value[[which(bad)[1L]]]),
+                  " is not an integer in ", low, "..", high)
+  }
+  values
+}
+
+#' An ARRAY's data list as doubles, its nulls as 0; numbers only, finite
+#'
+#' lengths() and rapply() instead of an R-level test per entry: the large
+#' fixture files hold about a million entries.
+#'
+#' @param data The parsed data list.
+#' @param where Location for messages.
+#' @return list(values = double vector, is_null = logical vector).
+numeric_data <- function(data, where) {
+  if (!is_json_array(data)) {
+    fixture_error(where, ".data: expected an array, found ", json_kind(data))
+  }
+  is_null <- lengths(data) == 0L
+  flagged <- rapply(data, function(x) TRUE, how = "unlist", deflt = FALSE,
+                    classes = c("logical", "character"))
+  values <- unlist(data[!is_null], recursive = FALSE)
+  if (any(flagged) || any(!vapply(data[is_null], is.null, NA)) ||
+        (length(values) && !is.numeric(values))) {
+    bad <- Find(function(v) !is.null(v) && !(is.numeric(v) && length(v) == 1L),
+                data)
+    fixture_error(where, ".data: holds ", json_kind(bad),
+                  ", only numbers and null are allowed")
+  }
+  out <- numeric(length(data))
+  out[!is_null] <- values
+  if (!all(is.finite(out))) {
+    fixture_error(where, ".data: a number beyond float64 (nonfinite values ",
+                  "are null entries)")
+  }
+  list(values = out, is_null = is_null)
 }
 
 # Values written for the keys of an ARRAY's "nonfinite" map. NaN is R's
 # constant, whose bits (0x7ff8000000000000) are numpy's nan.
 nonfinite_values <- c(nan = NaN, posinf = Inf, neginf = -Inf)
 
-#' An ARRAY's data list as doubles, its nulls as 0
+#' An ARRAY's "nonfinite" map, checked: known keys, non-empty index lists
 #'
-#' @param data The parsed data list.
-#' @param is_null Which entries are JSON null.
-#' @param where Location for error messages.
-#' @return Double vector.
-numeric_data <- function(data, is_null, where) {
-  data[is_null] <- list(0)
-  # unlist keeps jsonlite's doubles bit for bit (and widens its integers).
-  values <- unlist(data)
-  if (length(data) && (!is.numeric(values) || length(values) != length(data))) {
-    fixture_error(where, ": data holds non-numeric entries")
+#' @param obj The ARRAY object.
+#' @param where Location for messages.
+#' @return Named list of double index vectors (0-based).
+check_nonfinite <- function(obj, where) {
+  if (!"nonfinite" %in% names(obj)) return(list())
+  nonfinite <- obj[["nonfinite"]]
+  where <- paste0(where, ".nonfinite")
+  check_keys(nonfinite, where, optional = names(nonfinite_values))
+  if (length(nonfinite) == 0L) {
+    fixture_error(where, ": empty (leave the key out when there is nothing ",
+                  "to list)")
   }
-  as.double(values)
+  out <- lapply(names(nonfinite), function(key) {
+    check_whole_list(nonfinite[[key]], paste0(where, ".", key), 0, Inf, TRUE)
+  })
+  names(out) <- names(nonfinite)
+  out
 }
 
-#' Write NaN and the infinities at an ARRAY's "nonfinite" indices
-#'
-#' @param values Double vector (row-major).
-#' @param nonfinite Map from nan/posinf/neginf to 0-based indices.
-#' @param where Location for error messages.
-#' @return values with the nonfinite entries set.
-fill_nonfinite <- function(values, nonfinite, where) {
-  for (key in names(nonfinite)) {
-    if (!key %in% names(nonfinite_values)) {
-      fixture_error(where, ": unknown nonfinite key '", key, "'")
-    }
-    at <- as.integer(unlist(nonfinite[[key]])) + 1L
-    values[at] <- nonfinite_values[[key]]
-  }
-  values
-}
-
-#' One ARRAY object to an R vector or matrix, its bits verified
+#' One ARRAY object to an R vector or matrix, structure and bits verified
 #'
 #' Python's decode_array, renamed: the modules share one environment and
 #' r/checkpoint.R defines a decode_array of its own.
@@ -94,33 +238,66 @@ fill_nonfinite <- function(values, nonfinite, where) {
 #' an aperm'ed array, shape [] a length-1 vector. int64 becomes integer when
 #' it fits (labels and indices), else double.
 #'
-#' @inheritParams decode
 #' @param obj A parsed ARRAY object.
+#' @param where Location for messages ("file:case.key").
 #' @return The decoded array.
 decode_fixture_array <- function(obj, where) {
-  data <- obj$data
-  nonfinite <- if (is.null(obj$nonfinite)) list() else obj$nonfinite
-  is_null <- vapply(data, is.null, logical(1))
-  listed <- sort(as.integer(unlist(nonfinite)))
-  if (!identical(which(is_null) - 1L, listed)) {
+  shape <- check_array_fields(obj, where)
+  nonfinite <- check_nonfinite(obj, where)
+  data <- numeric_data(obj[["data"]], where)
+  values <- data$values
+  listed <- sort(unlist(nonfinite))
+  nulls <- which(data$is_null) - 1
+  if (length(nulls) != length(listed) || any(nulls != listed)) {
     fixture_error(where, ": null entries and 'nonfinite' indices disagree")
   }
-  values <- fill_nonfinite(numeric_data(data, is_null, where), nonfinite,
-                           where)
-  if (!identical(bits_sha256(values), obj$sha256)) {
+  for (key in names(nonfinite)) {
+    values[nonfinite[[key]] + 1] <- nonfinite_values[[key]]
+  }
+  if (!identical(bits_sha256(values), obj[["sha256"]])) {
     fixture_error(where,
                   ": values do not match their sha256 (misparsed or edited)")
   }
-  shape <- as.integer(unlist(obj$shape))
   if (prod(shape) != length(values)) {
     fixture_error(where, ": ", length(values), " values for shape (",
                   toString(shape), ")")
   }
-  if (identical(obj$dtype, "int64") &&
-        all(abs(values) <= .Machine$integer.max)) {
-    values <- as.integer(values)
+  if (obj[["dtype"]] == "int64") values <- as_int64(values, nonfinite, where)
+  row_major_array(values, as.integer(shape))
+}
+
+#' An ARRAY's keys, dtype, shape and sha256 checked
+#'
+#' @inheritParams decode_fixture_array
+#' @return The shape, a double vector of extents.
+check_array_fields <- function(obj, where) {
+  check_keys(obj, where, c("dtype", "shape", "data", "sha256"), "nonfinite")
+  dtype <- obj[["dtype"]]
+  if (!is_json_string(dtype) || !dtype %in% c("float64", "int64")) {
+    fixture_error(where, ".dtype: ", json_show(dtype),
+                  " is not \"float64\" or \"int64\"")
   }
-  row_major_array(values, shape)
+  if (!is_json_string(obj[["sha256"]], fixture_hex64)) {
+    fixture_error(where, ".sha256: not 64 lower-case hex digits")
+  }
+  check_whole_list(obj[["shape"]], paste0(where, ".shape"), 0,
+                   fixture_max_extent, FALSE)
+}
+
+#' The values of an int64 ARRAY: integers (as R integers when they fit)
+#'
+#' @param values Decoded doubles.
+#' @param nonfinite The checked "nonfinite" map (must be empty).
+#' @param where Location for messages.
+#' @return Integer vector, or double if a value is beyond R's integers.
+as_int64 <- function(values, nonfinite, where) {
+  if (length(nonfinite) || any(abs(values) > 2^53) ||
+        any(values != round(values))) {
+    fixture_error(where, ": an int64 ARRAY holds a value that is not an ",
+                  "integer")
+  }
+  if (all(abs(values) <= .Machine$integer.max)) values <- as.integer(values)
+  values
 }
 
 #' An array of this shape from its flat row-major values
@@ -138,21 +315,245 @@ row_major_array <- function(values, shape) {
   aperm(array(values, dim = rev(shape)))
 }
 
-#' The manifest, after checking its schema version
+#' An ARRAY, or a non-empty map of names to ARRAYs
+#'
+#' @param value Parsed JSON.
+#' @param where Location for messages.
+#' @return A decoded array or a named list of them.
+decode_array_or_map <- function(value, where) {
+  is_object <- is_json_object(value)
+  if (is_object && "dtype" %in% names(value)) {
+    return(decode_fixture_array(value, where))
+  }
+  if (!is_object || length(value) == 0L) {
+    fixture_error(where, ": expected an ARRAY or a map of ARRAYs, found ",
+                  if (is_object) "an empty object" else json_kind(value))
+  }
+  check_keys(value, where, others = TRUE)
+  out <- lapply(names(value), function(k) {
+    decode_fixture_array(value[[k]], paste0(where, ".", k))
+  })
+  names(out) <- names(value)
+  out
+}
+
+#' One input: an ARRAY or map of ARRAYs decoded; a number or string as is
+#'
+#' @param value Parsed JSON.
+#' @param where Location for messages.
+#' @return The decoded input.
+decode <- function(value, where) {
+  if (is_json_object(value)) {
+    return(decode_array_or_map(value, where))
+  }
+  if (is_json_string(value) ||
+        (is.numeric(value) && length(value) == 1L && is.finite(value))) {
+    return(value)
+  }
+  fixture_error(where, ": expected an ARRAY, a map of ARRAYs, a finite ",
+                "number or a string, found ", json_kind(value))
+}
+
+#' The sampled elements: for each expected weight, indices into the weight
+#'
+#' @param case The case, its inputs and expected values decoded.
+#' @param where Location for messages.
+#' @return case$sample, unchanged.
+check_sample <- function(case, where) {
+  sample <- case[["sample"]]
+  check_keys(sample, paste0(where, ".sample"), others = TRUE)
+  expected <- case[["expected"]]
+  params <- case[["inputs"]][["params"]]
+  if (!is.list(expected) || !setequal(names(sample), names(expected))) {
+    fixture_error(where, ".sample: its keys must be those of the expected map")
+  }
+  for (key in names(sample)) {
+    limit <- if (is.list(params) && key %in% names(params)) {
+      length(params[[key]]) - 1
+    } else {
+      Inf
+    }
+    at <- paste0(where, ".sample.", key)
+    indices <- check_whole_list(sample[[key]], at, 0, limit, TRUE)
+    if (length(indices) != length(expected[[key]])) {
+      fixture_error(at, ": ", length(indices), " indices, ",
+                    length(expected[[key]]), " expected values")
+    }
+  }
+  sample
+}
+
+#' One case checked against schema.json and tolerances.json, arrays decoded
+#'
+#' @param case Parsed JSON.
+#' @param where Location for messages ("file:id").
+#' @param classes Names of the tolerance classes.
+#' @return The case with inputs, expected and err_scale decoded.
+decode_case <- function(case, where, classes) {
+  check_case_fields(case, where, classes)
+  inputs <- case[["inputs"]]
+  decoded <- lapply(names(inputs), function(k) {
+    decode(inputs[[k]], paste0(where, ".inputs.", k))
+  })
+  names(decoded) <- names(inputs)
+  case["inputs"] <- list(decoded)
+  for (key in intersect(c("expected", "err_scale"), names(case))) {
+    case[key] <- list(decode_array_or_map(case[[key]], paste0(where, ".", key)))
+  }
+  if ("sample" %in% names(case)) check_sample(case, where)
+  case
+}
+
+#' A case's keys, id, group, description, tolerance class and inputs map
+#'
+#' @inheritParams decode_case
+check_case_fields <- function(case, where, classes) {
+  check_keys(case, where, c("id", "group", "description", "tolerance",
+                            "inputs", "expected"),
+             c("err_scale", "sample"))
+  if (!is_json_string(case[["id"]], fixture_case_id)) {
+    fixture_error(where, ".id: ", json_show(case[["id"]]),
+                  " is not a case id (like edge/x_1.5)")
+  }
+  if (!is_json_string(case[["group"]])) {
+    fixture_error(where, ".group: expected a string")
+  }
+  if (!is_json_string(case[["description"]], ".")) {
+    fixture_error(where, ".description: expected a non-empty string")
+  }
+  if (!is_json_string(case[["tolerance"]]) ||
+        !case[["tolerance"]] %in% classes) {
+    fixture_error(where, ".tolerance: ", json_show(case[["tolerance"]]),
+                  " is not a class of tolerances.json (",
+                  paste(sort(classes), collapse = ", "), ")")
+  }
+  inputs <- case[["inputs"]]
+  if (!is_json_object(inputs) || length(inputs) == 0L) {
+    fixture_error(where, ".inputs: expected a non-empty object, found ",
+                  json_kind(inputs))
+  }
+  check_keys(inputs, paste0(where, ".inputs"), others = TRUE)
+}
+
+#' A manifest entry: a relative path, the file's SHA-256, its case count
+#'
+#' @param entry Parsed JSON.
+#' @param where Location for messages.
+check_manifest_entry <- function(entry, where) {
+  check_keys(entry, where, c("path", "sha256", "cases"), others = TRUE)
+  path <- entry[["path"]]
+  if (!is_json_string(path, fixture_case_id) ||
+        ".." %in% strsplit(path, "/", fixed = TRUE)[[1L]]) {
+    fixture_error(where, ".path: ", json_show(path),
+                  " is not a relative path like cases/x.json")
+  }
+  if (!is_json_string(entry[["sha256"]], fixture_hex64)) {
+    fixture_error(where, ".sha256: not 64 lower-case hex digits")
+  }
+  if (!is_whole_number(entry[["cases"]]) || entry[["cases"]] < 0) {
+    fixture_error(where, ".cases: ", json_show(entry[["cases"]]),
+                  " is not a case count")
+  }
+}
+
+#' The first key given twice in an object anywhere in a parsed document
+#'
+#' Python's reader refuses such documents while parsing; jsonlite keeps
+#' both copies. Used on the small documents (manifest, tolerances); case
+#' files have their objects checked one by one in check_keys().
+#'
+#' @param x Parsed JSON.
+#' @return The key, or NULL.
+duplicate_key <- function(x) {
+  if (!is.list(x)) return(NULL)
+  keys <- names(x)
+  if (!is.null(keys) && anyDuplicated(keys)) return(keys[anyDuplicated(keys)])
+  for (v in x) {
+    key <- duplicate_key(v)
+    if (!is.null(key)) return(key)
+  }
+  NULL
+}
+
+#' A small JSON document, refused if an object repeats a key
+#'
+#' @param path File path.
+#' @return Parsed JSON.
+read_small_json <- function(path) {
+  doc <- read_fixture_json(path)
+  key <- duplicate_key(doc)
+  if (!is.null(key)) {
+    fixture_error(path, ": not valid JSON (key '", key,
+                  "' appears twice in an object)")
+  }
+  doc
+}
+
+#' The manifest, after checking its schema version and every entry's form
 #'
 #' @param root The fixtures directory.
 #' @return Parsed manifest (a list).
 load_manifest <- function(root = fixtures_root) {
   path <- file.path(root, "manifest.json")
-  if (!file.exists(path)) {
+  if (!file.exists(path) || dir.exists(path)) {
     fixture_error(path, " is missing: run `make fixtures`")
   }
-  manifest <- jsonlite::fromJSON(path, simplifyVector = FALSE)
-  if (!identical(manifest$schema_version, fixtures_schema_version)) {
-    fixture_error(path, ": schema_version ", toString(manifest$schema_version),
+  manifest <- read_small_json(path)
+  check_keys(manifest, path, c("schema_version", "files"), others = TRUE)
+  version <- manifest[["schema_version"]]
+  if (!is_whole_number(version) || version != fixtures_schema_version) {
+    fixture_error(path, ": schema_version ", json_show(version),
                   ", this reader understands ", fixtures_schema_version)
   }
+  check_keys(manifest[["files"]], paste0(path, ": files"), others = TRUE)
+  for (name in names(manifest[["files"]])) {
+    check_manifest_entry(manifest[["files"]][[name]],
+                         paste0(path, ": files.", name))
+  }
   manifest
+}
+
+#' Names of the tolerance classes a case may use
+#'
+#' @param root The fixtures directory.
+#' @return Character vector.
+tolerance_classes <- function(root = fixtures_root) {
+  path <- file.path(root, "tolerances.json")
+  if (!file.exists(path) || dir.exists(path)) {
+    fixture_error(path, " is missing")
+  }
+  doc <- read_small_json(path)
+  check_keys(doc, path, "classes", others = TRUE)
+  classes <- doc[["classes"]]
+  if (!is_json_object(classes) || length(classes) == 0L) {
+    fixture_error(path, ": 'classes' must be a non-empty object")
+  }
+  names(classes)
+}
+
+#' A case file's top level: schema version, function, description, cases
+#'
+#' @param doc Parsed JSON.
+#' @param path File path, for messages.
+#' @param fn The function the manifest lists the file for.
+check_case_file <- function(doc, path, fn) {
+  check_keys(doc, path, c("schema_version", "function", "description",
+                          "cases"))
+  version <- doc[["schema_version"]]
+  if (!is_whole_number(version) || version != fixtures_schema_version) {
+    fixture_error(path, ": schema_version ", json_show(version),
+                  ", this reader understands ", fixtures_schema_version)
+  }
+  if (!identical(doc[["function"]], fn) ||
+        !is_json_string(doc[["description"]])) {
+    fixture_error(path, ": 'function' is ", json_show(doc[["function"]]),
+                  ", the manifest lists the file for '", fn,
+                  "' (or 'description' is not a string)")
+  }
+  cases <- doc[["cases"]]
+  if (!is_json_array(cases) || length(cases) == 0L) {
+    fixture_error(path, ": 'cases' must be a non-empty array")
+  }
 }
 
 #' All cases of one function, decoded, after verifying the file
@@ -161,29 +562,39 @@ load_manifest <- function(root = fixtures_root) {
 #' @param root The fixtures directory.
 #' @return Unnamed list of cases (each a list with id, inputs, expected, ...).
 load_cases <- function(fn, root = fixtures_root) {
-  entry <- load_manifest(root)$files[[fn]]
+  entry <- load_manifest(root)[["files"]][[fn]]
   if (is.null(entry)) {
     fixture_error("no fixture file for '", fn, "' in ",
                   file.path(root, "manifest.json"))
   }
-  path <- file.path(root, entry$path)
-  if (!file.exists(path)) {
+  path <- file.path(root, entry[["path"]])
+  if (!file.exists(path) || dir.exists(path)) {
     fixture_error(path, " is listed in the manifest but missing")
   }
-  file_digest <- file_sha256(path)
-  if (!identical(file_digest, entry$sha256)) {
+  raw <- read_fixture_bytes(path)
+  file_digest <- digest::digest(raw, algo = "sha256", serialize = FALSE)
+  if (!identical(file_digest, entry[["sha256"]])) {
     fixture_error(path, ": sha256 ", substr(file_digest, 1, 12),
                   "... does not match the manifest's ",
-                  substr(entry$sha256, 1, 12),
+                  substr(entry[["sha256"]], 1, 12),
                   "... (file edited or corrupt; run `make fixtures`)")
   }
-  doc <- jsonlite::fromJSON(path, simplifyVector = FALSE)
-  cases <- lapply(doc$cases, function(case) {
-    decode(case, paste0(basename(path), ":", toString(case$id)))
-  })
-  if (length(cases) != entry$cases) {
+  doc <- read_fixture_json(path, raw)
+  check_case_file(doc, path, fn)
+  classes <- tolerance_classes(root)
+  cases <- list()
+  for (k in seq_along(doc[["cases"]])) {
+    case <- doc[["cases"]][[k]]
+    id <- if (is.list(case)) case[["id"]]
+    name <- if (is_json_string(id)) id else sprintf("cases[%d]", k - 1L)
+    cases[[k]] <- decode_case(case, paste0(path, ":", name), classes)
+    if (cases[[k]][["id"]] %in% vapply(cases[-k], `[[`, "", "id")) {
+      fixture_error(path, ": case id '", cases[[k]][["id"]], "' appears twice")
+    }
+  }
+  if (length(cases) != entry[["cases"]]) {
     fixture_error(path, ": ", length(cases), " cases, the manifest says ",
-                  entry$cases)
+                  entry[["cases"]])
   }
   cases
 }
@@ -193,5 +604,5 @@ load_cases <- function(fn, root = fixtures_root) {
 #' @param root The fixtures directory.
 #' @return Character vector.
 fixture_functions <- function(root = fixtures_root) {
-  names(load_manifest(root)$files)
+  names(load_manifest(root)[["files"]])
 }

@@ -97,3 +97,64 @@ def test_required_edges_present():
         assert x in sig, x
     gd = {float(c["inputs"]["lr"]) for c in load_cases("gradient_descent")}
     assert gd == {0.1, 10.0, 1e-10}
+
+
+def rewrite_case_file(root, function, edit):
+    """Apply edit to the parsed case file of function, write it back and refresh its manifest checksum."""
+    from python.fixtures_io import file_sha256
+    manifest = json.loads((root / "manifest.json").read_text())
+    path = root / manifest["files"][function]["path"]
+    doc = json.loads(path.read_text())
+    edit(doc)
+    path.write_text(json.dumps(doc))
+    manifest["files"][function]["sha256"] = file_sha256(path)
+    (root / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_unknown_schema_versions_are_errors(fixture_copy):
+    manifest = json.loads((fixture_copy / "manifest.json").read_text())
+    (fixture_copy / "manifest.json").write_text(json.dumps({**manifest, "schema_version": 2}))
+    with pytest.raises(FixtureError, match=r"manifest.json: schema_version 2, this reader understands 1"):
+        load_cases("sigmoid", fixture_copy)
+    (fixture_copy / "manifest.json").write_text(json.dumps(manifest))
+    rewrite_case_file(fixture_copy, "softmax", lambda doc: doc.update(schema_version=2))
+    with pytest.raises(FixtureError, match=r"softmax.json: schema_version 2"):
+        load_cases("softmax", fixture_copy)
+
+
+def test_cases_breaking_the_schema_are_errors_naming_file_and_case(fixture_copy):
+    rewrite_case_file(fixture_copy, "sigmoid", lambda doc: doc["cases"][1].pop("expected"))
+    second = load_cases("softmax", fixture_copy)[1]["id"]
+    with pytest.raises(FixtureError, match=r"sigmoid.json:[^ ]+: missing key 'expected'"):
+        load_cases("sigmoid", fixture_copy)
+    rewrite_case_file(fixture_copy, "softmax", lambda doc: doc["cases"][1].update(tolerance="loose"))
+    with pytest.raises(FixtureError, match=rf"softmax.json:{second}.tolerance: \"loose\" is not a class of "
+                                           r"tolerances.json"):
+        load_cases("softmax", fixture_copy)
+
+
+def test_a_class_removed_from_tolerances_json_is_an_error(fixture_copy):
+    policy = json.loads((fixture_copy / "tolerances.json").read_text())
+    del policy["classes"]["elementwise"]
+    (fixture_copy / "tolerances.json").write_text(json.dumps(policy))
+    with pytest.raises(FixtureError, match=r"sigmoid.json:.*\"elementwise\" is not a class of tolerances"):
+        load_cases("sigmoid", fixture_copy)
+    (fixture_copy / "tolerances.json").unlink()
+    with pytest.raises(FixtureError, match=r"tolerances.json is missing"):
+        load_cases("sigmoid", fixture_copy)
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("", r"not valid JSON \(Expecting value"),
+    ("[1, 2]", r"expected an object, found an array"),
+    ('{"schema_version": 1, "files": {}, "files": {}}', r"not valid JSON \(key 'files' appears twice"),
+    ('{"schema_version": NaN, "files": {}}', r"not valid JSON \(NaN is not JSON"),
+    ('{"schema_version": 1, "files": {"f": {"path": "../x.json", "sha256": "0", "cases": 1}}}',
+     r"files.f.path: \"../x.json\" is not a relative path"),
+    (b"\xff\xfe{}", r"not UTF-8 text"),
+])
+def test_malformed_manifest_is_an_error_naming_it(fixture_copy, text, problem):
+    path = fixture_copy / "manifest.json"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    with pytest.raises(FixtureError, match=rf"manifest.json: {problem}"):
+        functions(fixture_copy)

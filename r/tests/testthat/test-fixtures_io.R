@@ -17,12 +17,13 @@ test_that("every case file verifies against the manifest and decodes", {
   }
 })
 
-# The README's example ARRAY; its sha256 is python's bits_sha256 of
-# [0.5, -0.0, nan, 1e-320, 2.5, inf].
+# The README's example ARRAY, without its empty "neginf" list (schema.json
+# wants each listed kind to have an index); its sha256 is python's
+# bits_sha256 of [0.5, -0.0, nan, 1e-320, 2.5, inf].
 array_json <- paste0(
   '{"dtype": "float64", "shape": [2, 3], ',
   '"data": [0.5, -0.0, null, 1e-320, 2.5, null], ',
-  '"nonfinite": {"nan": [2], "posinf": [5], "neginf": []}, ',
+  '"nonfinite": {"nan": [2], "posinf": [5]}, ',
   '"sha256": "20f8dabac917d4628abfd34a7c2d1587',
   'b7e226d28886bddf2a5811cacfb8030f"}'
 )
@@ -36,7 +37,8 @@ test_that("ARRAY decoding: row-major, NaN/Inf, negative zero, subnormals", {
   expect_true(is.nan(a[1, 3])) # NaN, not NA: the checksum holds its bits
   expect_identical(a[2, ], c(1e-320, 2.5, Inf))
   obj$nonfinite$nan <- list()
-  expect_error(decode(obj, "example"), "nonfinite", class = "dlfs_fixture_error")
+  expect_error(decode(obj, "example"), "nonfinite",
+               class = "dlfs_fixture_error")
 })
 
 test_that("int64 arrays become integer; scalars have length 1", {
@@ -108,7 +110,8 @@ test_that("missing manifest, file or function, stale count or schema", {
                class = "dlfs_fixture_error")
   writeLines(sub('"schema_version": 1', '"schema_version": 2', lines,
                  fixed = TRUE), manifest)
-  expect_error(load_manifest(dir), "schema_version", class = "dlfs_fixture_error")
+  expect_error(load_manifest(dir), "schema_version",
+               class = "dlfs_fixture_error")
   writeLines(lines, manifest)
   file.remove(file.path(dir, "cases", "softmax.json"))
   expect_error(load_cases("softmax", dir), "listed in the manifest but missing",
@@ -116,4 +119,98 @@ test_that("missing manifest, file or function, stale count or schema", {
   file.remove(manifest)
   expect_error(load_cases("sigmoid", dir), "manifest.json is missing",
                class = "dlfs_fixture_error")
+})
+
+# Edit the first case of fn's file (parsed), write it back and refresh the
+# manifest checksum. jsonlite rounds doubles to 15 digits: fine here, as
+# each edit is caught before any array of the file is decoded.
+rewrite_first_case <- function(dir, fn, edit) {
+  manifest_path <- file.path(dir, "manifest.json")
+  manifest <- jsonlite::fromJSON(manifest_path, simplifyVector = FALSE)
+  path <- file.path(dir, manifest$files[[fn]]$path)
+  doc <- jsonlite::fromJSON(path, simplifyVector = FALSE)
+  doc$cases[[1]] <- edit(doc$cases[[1]])
+  writeLines(jsonlite::toJSON(doc, auto_unbox = TRUE, null = "null",
+                              digits = NA), path)
+  manifest$files[[fn]]$sha256 <- file_sha256(path)
+  writeLines(jsonlite::toJSON(manifest, auto_unbox = TRUE, digits = NA),
+             manifest_path)
+}
+
+test_that("unknown schema versions are errors", {
+  dir <- copy_fixtures()
+  on.exit(unlink(dir, recursive = TRUE))
+  manifest <- file.path(dir, "manifest.json")
+  lines <- readLines(manifest)
+  writeLines(sub('"schema_version": 1', '"schema_version": 2', lines,
+                 fixed = TRUE), manifest)
+  expect_error(load_cases("sigmoid", dir),
+               "manifest.json: schema_version 2, this reader understands 1",
+               class = "dlfs_fixture_error")
+  writeLines(lines, manifest)
+  path <- file.path(dir, "cases", "softmax.json")
+  text <- readLines(path)
+  writeLines(sub('"schema_version": 1', '"schema_version": 2', text,
+                 fixed = TRUE), path)
+  writeLines(sub(file_sha256(file.path(fixtures_root, "cases", "softmax.json")),
+                 file_sha256(path), lines, fixed = TRUE), manifest)
+  expect_error(load_cases("softmax", dir), "softmax.json: schema_version 2",
+               class = "dlfs_fixture_error")
+})
+
+test_that("cases breaking the schema are errors naming file and case", {
+  dir <- copy_fixtures()
+  on.exit(unlink(dir, recursive = TRUE))
+  first <- load_cases("sigmoid", dir)[[1]]$id
+  rewrite_first_case(dir, "sigmoid", function(case) {
+    case$expected <- NULL
+    case
+  })
+  expect_error(load_cases("sigmoid", dir),
+               paste0("sigmoid.json:", first, ": missing key 'expected'"),
+               fixed = TRUE, class = "dlfs_fixture_error")
+  rewrite_first_case(dir, "softmax", function(case) {
+    case$tolerance <- "loose"
+    case
+  })
+  expect_error(load_cases("softmax", dir),
+               "tolerance: \"loose\" is not a class of tolerances.json",
+               fixed = TRUE, class = "dlfs_fixture_error")
+})
+
+test_that("a class removed from tolerances.json is an error", {
+  dir <- copy_fixtures()
+  on.exit(unlink(dir, recursive = TRUE))
+  path <- file.path(dir, "tolerances.json")
+  policy <- jsonlite::fromJSON(path, simplifyVector = FALSE)
+  policy$classes$elementwise <- NULL
+  writeLines(jsonlite::toJSON(policy, auto_unbox = TRUE, digits = NA), path)
+  expect_error(load_cases("sigmoid", dir),
+               "\"elementwise\" is not a class of tolerances.json",
+               fixed = TRUE, class = "dlfs_fixture_error")
+  file.remove(path)
+  expect_error(load_cases("sigmoid", dir), "tolerances.json is missing",
+               class = "dlfs_fixture_error")
+})
+
+test_that("a malformed manifest is an error naming it", {
+  dir <- copy_fixtures()
+  on.exit(unlink(dir, recursive = TRUE))
+  path <- file.path(dir, "manifest.json")
+  bad <- list(
+    list("", "not valid JSON"),
+    list("[1, 2]", "expected an object, found an array"),
+    list('{"schema_version": 1, "files": {}, "files": {}}',
+         "not valid JSON \\(key 'files' appears twice"),
+    list('{"schema_version": NaN, "files": {}}', "not valid JSON"),
+    list(paste0('{"schema_version": 1, "files": {"f": {"path": "../x.json", ',
+                '"sha256": "0", "cases": 1}}}'),
+         "files.f.path: \"../x.json\" is not a relative path"),
+    list(as.raw(c(0xff, 0xfe, 0x7b, 0x7d)), "not UTF-8 text")
+  )
+  for (b in bad) {
+    if (is.raw(b[[1]])) writeBin(b[[1]], path) else writeLines(b[[1]], path)
+    expect_error(fixture_functions(dir), paste0("manifest.json: ", b[[2]]),
+                 class = "dlfs_fixture_error")
+  }
 })
