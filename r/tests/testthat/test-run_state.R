@@ -1,0 +1,202 @@
+# A training run on disk: the --out guard, run.json, the checkpoint state
+# and its checks, stale temporary files. Mirrors python/run_state.py.
+
+root <- normalizePath(testthat::test_path("..", "..", ".."))
+sys.source(file.path(root, "r", "train.R"), envir = environment())
+load_training(root, environment())
+
+# A state after 3 iterations of a 4-3-2 net, evaluated every 2 iterations.
+small_state <- function() {
+  gen <- rng(5)
+  params <- list(W1 = matrix(normal(gen, 12), 4), b1 = normal(gen, 3),
+                 W2 = matrix(normal(gen, 6), 3), b2 = c(0.5, -0.25))
+  batches <- rng(6)
+  integers(batches, 10, 3 * 2)
+  train_state(params, 3, c(batches$s1, batches$s2), c(2.5, 1 / 3, 0.1),
+              rbind(c(0, 0, 0.5, 0.25), c(1, 2, 0.75, 1 / 3)))
+}
+
+small_shapes <- function() {
+  list(W1 = c(4L, 3L), b1 = 3L, W2 = c(3L, 2L), b2 = 2L)
+}
+
+expect_condition_class <- function(expr, class, pattern) {
+  err <- tryCatch(expr, condition = identity)
+  expect_s3_class(err, class)
+  expect_match(conditionMessage(err), pattern)
+}
+
+test_that("an --out holding any run file is refused unless --force", {
+  out <- withr::local_tempdir()
+  expect_identical(guard_out_dir(out, force = FALSE), character(0))
+  writeLines("x", file.path(out, "unrelated.txt"))
+  expect_identical(guard_out_dir(out, force = FALSE), character(0))
+  for (f in c("curves.png", "metrics.csv")) writeLines("x", file.path(out, f))
+  expect_condition_class(
+    guard_out_dir(out, force = FALSE), "dlfs_output_exists_error",
+    paste0("^", out, " holds an earlier run \\(metrics.csv curves.png\\); ",
+           "pass --force to overwrite it or --resume ", out, " to continue it$")
+  )
+  expect_identical(guard_out_dir(out, force = TRUE),
+                   c("metrics.csv", "curves.png"))
+  for (f in run_files()) writeLines("x", file.path(out, f))
+  clear_run_files(out)
+  expect_identical(earlier_run_files(out), character(0))
+  expect_true(file.exists(file.path(out, "unrelated.txt")))
+})
+
+test_that("stale temporary files are removed, nothing else", {
+  out <- withr::local_tempdir()
+  keep <- c("metrics.csv", "x.tmp", ".hidden", ".dir.tmp")
+  stale <- c(".checkpoint.bin.abc123.tmp", ".metrics.csv.q.tmp")
+  for (f in c(keep[1:3], stale)) writeLines("x", file.path(out, f))
+  dir.create(file.path(out, ".dir.tmp"))
+  expect_identical(remove_stale_tmp(out), sort(stale))
+  expect_setequal(list.files(out, all.files = TRUE, no.. = TRUE), keep)
+})
+
+test_that("run.json round-trips flags exactly, and its damage is refused", {
+  out <- withr::local_tempdir()
+  flags <- list(iters = 30L, lr = 0.1 + 0.2, weight_init_std = 1e-300,
+                train_limit = NULL, quiet = TRUE, grad = "backprop")
+  files <- list(train_images = strrep("a", 64), test_labels = strrep("b", 64))
+  write_run_json(out, "R", flags, files)
+  back <- read_run_json(out)
+  expect_identical(back, list(language = "R", flags = flags,
+                              data_files = files))
+  expect_identical(list.files(out, all.files = TRUE, no.. = TRUE), "run.json")
+  writeLines("{\"flags\": [1]", file.path(out, "run.json"))
+  expect_condition_class(read_run_json(out), "dlfs_checkpoint_error",
+                         "run.json: unreadable or not JSON")
+  writeLines("{\"flags\": [1], \"data_files\": {}}", file.path(out, "run.json"))
+  expect_condition_class(read_run_json(out), "dlfs_checkpoint_error",
+                         "expected an object with 'language', 'flags'")
+  unlink(file.path(out, "run.json"))
+  expect_condition_class(read_run_json(out), "dlfs_checkpoint_error",
+                         "run.json: not found; .* is not a training run")
+})
+
+test_that("changed data files are refused, naming the file", {
+  files <- list(train_images = list(path = "/d/train", sha256 = "aa"),
+                test_labels = list(path = "/d/labels", sha256 = "bb"))
+  expect_null(check_data_files(list(train_images = "aa", test_labels = "bb"),
+                               files, "run.json"))
+  expect_condition_class(
+    check_data_files(list(train_images = "aa", test_labels = "cc"), files,
+                     "/r/run.json"),
+    "dlfs_data_file_error",
+    "^/d/labels: SHA-256 bb differs from the cc recorded in /r/run.json"
+  )
+})
+
+test_that("a state's arrays come in the documented order and round-trip", {
+  state <- small_state()
+  arrays <- encode_state(state)
+  expect_identical(names(arrays), c("W1", "b1", "W2", "b2", "iterations_done",
+                                    "batch_rng", "losses", "evals"))
+  expect_identical(dim(arrays$evals), c(2L, 4L))
+  path <- file.path(withr::local_tempdir(), "checkpoint.bin")
+  save_checkpoint(path, arrays)
+  back <- decode_state(load_checkpoint(path), path)
+  expect_identical(back, state)
+  # The state of a generator continues its stream.
+  words <- back$batch_rng
+  gen <- rng(6)
+  expect_identical(integers(rng_from_state(words[1:3], words[4:6]), 10, 4),
+                   integers(gen, 10, 10)[7:10])
+  # Nothing done yet: empty losses and evaluations.
+  empty <- train_state(state$params, 0, words, numeric(0), matrix(0, 0, 4))
+  save_checkpoint(path, encode_state(empty))
+  expect_identical(decode_state(load_checkpoint(path), path), empty)
+})
+
+test_that("checkpoints without a valid state are refused, naming the array", {
+  good <- encode_state(small_state())
+  broken <- list(
+    "holds no training state \\(missing losses evals\\)" =
+      good[1:6],
+    "iterations_done must be one integer >= 0" =
+      utils::modifyList(good, list(iterations_done = 2.5)),
+    "batch_rng must be 6 generator words" =
+      utils::modifyList(good, list(batch_rng = c(1, 2, 3, 0, 0, 0))),
+    "batch_rng must be 6 generator words" =
+      utils::modifyList(good, list(batch_rng = c(1, 2, m1, 1, 2, 3))),
+    "losses must have iterations_done = 3 values" =
+      utils::modifyList(good, list(losses = c(1, 2))),
+    "evals must be rows \\(epoch, iter, train_acc, test_acc\\)" =
+      utils::modifyList(good, list(evals = matrix(0, 2, 3)))
+  )
+  for (pattern in names(broken)) {
+    expect_condition_class(decode_state(broken[[pattern]], "ck.bin"),
+                           "dlfs_checkpoint_error",
+                           paste0("^ck.bin: ", pattern))
+  }
+})
+
+test_that("a state must fit the run's net, iterations and evaluations", {
+  state <- small_state()
+  flags <- list(iters = 5L, eval_every = 2L)
+  expect_null(check_state_fits(state, flags, small_shapes(), "s"))
+  wide <- utils::modifyList(small_shapes(), list(b1 = 4L))
+  misfits <- list(
+    list(state, flags, wide,
+         "b1 has shape \\(3\\), the run's net needs \\(4\\)"),
+    list(state, list(iters = 2L, eval_every = 2L), small_shapes(),
+         "iterations_done 3 exceeds the run's --iters 2"),
+    list(state, list(iters = 5L, eval_every = 1L), small_shapes(),
+         "evals do not list the evaluations before iteration 3 \\(every 1\\)"),
+    list(utils::modifyList(state, list(losses = c(1, NaN, 2))), flags,
+         small_shapes(), "losses hold a non-finite value")
+  )
+  for (m in misfits) {
+    expect_condition_class(check_state_fits(m[[1]], m[[2]], m[[3]], "s"),
+                           "dlfs_checkpoint_error", paste0("^s: ", m[[4]]))
+  }
+})
+
+test_that("write_progress writes the tables and the checkpoint, no temp", {
+  out <- withr::local_tempdir()
+  state <- small_state()
+  write_progress(out, state)
+  expect_identical(readLines(file.path(out, "metrics.csv")),
+                   c("iter,loss", "0,2.5", "1,0.33333333333333331",
+                     "2,0.10000000000000001"))
+  expect_identical(readLines(file.path(out, "epochs.csv")),
+                   c("epoch,iter,train_acc,test_acc", "0,0,0.5,0.25",
+                     "1,2,0.75,0.33333333333333331"))
+  expect_identical(load_state(out), state)
+  expect_setequal(list.files(out, all.files = TRUE, no.. = TRUE),
+                  c("metrics.csv", "epochs.csv", "checkpoint.bin"))
+  unlink(file.path(out, "checkpoint.bin"))
+  expect_condition_class(load_state(out), "dlfs_checkpoint_error",
+                         "checkpoint.bin: cannot read \\(file not found\\)")
+})
+
+test_that("Python reads an R training checkpoint and writes the same bytes", {
+  python <- file.path(root, ".venv", "bin", "python")
+  skip_if_not(file.exists(python), "no project venv Python")
+  d <- withr::local_tempdir()
+  for (state in list(small_state(), utils::modifyList(small_state(), list(
+    iterations_done = 0, losses = numeric(0), evals = matrix(0, 0, 4)
+  )))) {
+    save_checkpoint(file.path(d, "r.bin"), encode_state(state))
+    code <- paste(
+      "import sys",
+      "from python.checkpoint import load_checkpoint, save_checkpoint",
+      "arrays = load_checkpoint(sys.argv[1])",
+      "print(' '.join(f'{k}:{v.shape}' for k, v in arrays.items()))",
+      "save_checkpoint(sys.argv[2], arrays)", sep = "\n"
+    )
+    shapes <- withr::with_dir(root, system2(
+      python, c("-c", shQuote(code), file.path(d, "r.bin"),
+                file.path(d, "py.bin")), stdout = TRUE
+    ))
+    n <- length(state$losses)
+    expect_identical(shapes, sprintf(paste(
+      "W1:(4, 3) b1:(3,) W2:(3, 2) b2:(2,) iterations_done:(1,)",
+      "batch_rng:(6,) losses:(%d,) evals:(%d, 4)"
+    ), n, nrow(state$evals)))
+    expect_identical(readBin(file.path(d, "py.bin"), "raw", 1e5),
+                     readBin(file.path(d, "r.bin"), "raw", 1e5))
+  }
+})
