@@ -3,6 +3,7 @@
 import gzip
 import hashlib
 import http.client
+import math
 import os
 import sys
 import tempfile
@@ -21,6 +22,7 @@ from python.errors import DataFileError
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049  # 0x00000803 (ubyte, 3 dims), 0x00000801 (ubyte, 1 dim)
 GZIP_MAGIC = b"\x1f\x8b"
 N_CLASSES = 10
+MAX_EXTENT = 2**31 - 1  # R's largest dimension: larger ones are refused in both languages
 STEMS = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
          "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
@@ -84,7 +86,10 @@ def parse_idx(data: bytes, path: Path, magic: int) -> tuple[tuple[int, ...], U8]
     if len(data) < header:
         raise IdxError(f"{path}: truncated header: {len(data)} bytes, need {header}")
     dims = tuple(int.from_bytes(data[4 + 4 * k:8 + 4 * k], "big") for k in range(ndim))
-    need = int(np.prod(dims, dtype=np.int64))
+    for d in dims:
+        if d > MAX_EXTENT:
+            raise IdxError(f"{path}: invalid header: dimension {d} is more than 2^31 - 1")
+    need = math.prod(dims)  # exact: the file's length is checked before any array is made
     have = len(data) - header
     if have < need:
         raise IdxError(f"{path}: truncated: header promises {' x '.join(map(str, dims))} = {need} "
@@ -98,6 +103,8 @@ def read_images(path: Path) -> tuple[U8, tuple[int, int], str]:
     """Images of an IDX3 file as uint8 rows, their (rows, cols), and the file's SHA-256."""
     data, sha = read_file(path)
     (n, rows, cols), pixels = parse_idx(data, path, IMAGE_MAGIC)
+    if rows * cols > MAX_EXTENT:
+        raise IdxError(f"{path}: images of {rows} x {cols} pixels: more than 2^31 - 1 per image")
     return pixels.reshape(n, rows * cols), (rows, cols), sha
 
 

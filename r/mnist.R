@@ -62,7 +62,45 @@ sha256_file <- function(path, checksum = TRUE) {
   digest::digest(file = path, algo = "sha256", serialize = FALSE)
 }
 
+#' Open an IDX file, plain or gzip (told by its magic bytes)
+#'
+#' @param path File path.
+#' @return list(con = an open connection, gz = TRUE for gzip,
+#'   size = the file's length in bytes).
+open_idx <- function(path) {
+  if (!file.exists(path) || dir.exists(path)) idx_error(path, "file not found")
+  failed <- function(e) {
+    idx_error(path, "cannot read (%s)", conditionMessage(e))
+  }
+  tryCatch({
+    head <- readBin(path, "raw", 2L)
+    gz <- identical(head, as.raw(c(0x1f, 0x8b)))
+    con <- if (gz) gzfile(path, "rb") else file(path, "rb")
+  }, error = failed, warning = failed)
+  list(con = con, gz = gz, size = file.size(path))
+}
+
+#' The content length a gzip file's trailer records (modulo 2^32)
+#'
+#' @param path File path.
+#' @param size The file's length in bytes.
+#' @return A double, or NA when the file cannot hold a gzip header and
+#'   trailer.
+gzip_trailer_size <- function(path, size) {
+  if (size < 18) return(NA_real_)
+  con <- file(path, "rb")
+  on.exit(close(con))
+  seek(con, size - 4)
+  sum(as.numeric(readBin(con, "raw", 4L)) * 256^(0:3))
+}
+
 #' Read and check an IDX ubyte file (plain or gzip, told by its magic bytes)
+#'
+#' Never allocates more than the file holds: the header's promise is
+#' checked against the file's length (plain) or the length the gzip
+#' trailer records before the data are read. gzfile() only warns about a
+#' corrupt stream and reads a truncated one without a word, so warnings are
+#' errors here and the trailer's length is checked against what was read.
 #'
 #' @param path File path.
 #' @param magic 2051 (images) or 2049 (labels).
@@ -70,12 +108,17 @@ sha256_file <- function(path, checksum = TRUE) {
 #' @return list(dims = integer, payload = raw, sha256 = character).
 read_idx <- function(path, magic, checksum = TRUE) {
   kind <- if (magic == idx_magic()[["images"]]) "image" else "label"
-  if (!file.exists(path)) idx_error(path, "file not found")
-  head <- readBin(path, "raw", 2L)
-  gz <- length(head) == 2L && identical(head, as.raw(c(0x1f, 0x8b)))
-  con <- if (gz) gzfile(path, "rb") else file(path, "rb")
-  on.exit(close(con))
-  first <- readBin(con, "raw", 4L)
+  file <- open_idx(path)
+  on.exit(close(file$con))
+  read <- function(n) {
+    stream_error <- function(e) {
+      idx_error(path, "corrupt or truncated gzip stream (%s)",
+                conditionMessage(e))
+    }
+    tryCatch(readBin(file$con, "raw", n), error = stream_error,
+             warning = stream_error)
+  }
+  first <- read(4L)
   if (length(first) < 4L) {
     idx_error(path, "truncated: %d bytes, too short for an IDX magic number",
               length(first))
@@ -86,23 +129,92 @@ read_idx <- function(path, magic, checksum = TRUE) {
               found, magic, kind)
   }
   ndim <- magic %% 256L
-  dims <- readBin(con, "integer", ndim, size = 4L, endian = "big")
-  if (length(dims) < ndim || anyNA(dims) || any(dims < 0L)) {
-    idx_error(path, "truncated or invalid header")
+  header <- 4 + 4 * ndim
+  dims <- idx_dims(read(4L * ndim), ndim, path)
+  need <- prod(dims)
+  promised <- sprintf("%s = %.0f bytes of %s data",
+                      paste(dims, collapse = " x "), need, kind)
+  have <- if (file$gz) {
+    gzip_data_size(path, file$size, header, need, read)
+  } else {
+    file$size - header
   }
-  need <- prod(as.numeric(dims))
-  payload <- readBin(con, "raw", need)
-  if (length(payload) < need) {
-    idx_error(path, paste("truncated: header promises %s = %.0f bytes of %s",
-                          "data, file has %d"),
-              paste(dims, collapse = " x "), need, kind, length(payload))
+  if (have < need) {
+    idx_error(path, "truncated: header promises %s, file has %.0f", promised,
+              have)
   }
-  extra <- length(readBin(con, "raw", 1e6))
-  if (extra > 0L) {
-    idx_error(path, "unexpected bytes after the %.0f bytes of %s data",
-              need, kind)
+  if (have > need) {
+    idx_error(path, "%.0f unexpected bytes after the %.0f bytes of %s data",
+              have - need, need, kind)
   }
-  list(dims = dims, payload = payload, sha256 = sha256_file(path, checksum))
+  payload <- read(need)
+  extra <- if (file$gz) count_rest(read) else 0
+  if (length(payload) < need || extra > 0) {
+    idx_error(path, paste("corrupt or truncated gzip stream (it holds %.0f",
+                          "bytes, the header and its trailer say %.0f)"),
+              header + length(payload) + extra, header + need)
+  }
+  list(dims = as.integer(dims), payload = payload,
+       sha256 = sha256_file(path, checksum))
+}
+
+#' The number of data bytes after the header of a gzip IDX file
+#'
+#' The trailer's record when it agrees with the header (the data are then
+#' read at once); else the stream is read to its end to tell a wrong header
+#' (the caller reports it) from a corrupt or truncated stream (an error).
+#'
+#' @param path File path.
+#' @param size The file's length in bytes.
+#' @param header Length of the IDX header.
+#' @param need Data bytes the header promises.
+#' @param read A function of n reading up to n bytes of the stream, which is
+#'   positioned after the header.
+#' @return A double.
+gzip_data_size <- function(path, size, header, need, read) {
+  trailer <- gzip_trailer_size(path, size)
+  if (identical(need, (trailer - header) %% 2^32)) return(need)
+  have <- count_rest(read)
+  if (!identical((header + have) %% 2^32, trailer)) {
+    idx_error(path, paste("corrupt or truncated gzip stream (it holds %.0f",
+                          "bytes, its trailer records %s)"),
+              header + have,
+              if (is.na(trailer)) "nothing: too short" else format(trailer))
+  }
+  have
+}
+
+#' The dimensions of an IDX header, checked
+#'
+#' @param bytes The 4 * ndim bytes after the magic number.
+#' @param ndim Number of dimensions.
+#' @param path File path, for messages.
+#' @return Double vector of extents, each at most 2^31 - 1 (R's limit).
+idx_dims <- function(bytes, ndim, path) {
+  if (length(bytes) < 4L * ndim) {
+    idx_error(path, "truncated header: %d bytes, need %d",
+              4L + length(bytes), 4L + 4L * ndim)
+  }
+  # Unsigned, as doubles: exact, and no NA for the top bit.
+  dims <- colSums(matrix(as.numeric(bytes), 4L) * 256^(3:0))
+  if (any(dims > .Machine$integer.max)) {
+    idx_error(path, "invalid header: dimension %.0f is more than 2^31 - 1",
+              dims[dims > .Machine$integer.max][1L])
+  }
+  dims
+}
+
+#' Read a connection to its end in pieces, counting the bytes
+#'
+#' @param read A function of n reading up to n bytes.
+#' @return The number of bytes read.
+count_rest <- function(read) {
+  total <- 0
+  repeat {
+    got <- length(read(2^20))
+    total <- total + got
+    if (got < 2^20) return(total)
+  }
 }
 
 #' Images of an IDX3 file as a raw matrix, one image per column
@@ -111,6 +223,10 @@ read_idx <- function(path, magic, checksum = TRUE) {
 #' @return list(images = raw (rows * cols) x n matrix, image_shape, sha256).
 read_images <- function(path, checksum = TRUE) {
   idx <- read_idx(path, idx_magic()[["images"]], checksum)
+  if (prod(idx$dims[2:3]) > .Machine$integer.max) {
+    idx_error(path, "images of %d x %d pixels: more than 2^31 - 1 per image",
+              idx$dims[2L], idx$dims[3L])
+  }
   images <- idx$payload
   dim(images) <- c(idx$dims[2L] * idx$dims[3L], idx$dims[1L])
   list(images = images, image_shape = idx$dims[2:3], sha256 = idx$sha256)

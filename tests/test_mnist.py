@@ -231,3 +231,27 @@ def test_mirror_list_from_environment(monkeypatch):
     monkeypatch.delenv(mnist.MIRRORS_ENV)
     assert mnist.mirror_list() == list(mnist.DEFAULT_MIRRORS)
     assert len(mnist.MNIST_SHA256) == 4 and all(len(v) == 64 for v in mnist.MNIST_SHA256.values())
+
+
+def test_huge_header_dimensions_are_refused_without_allocating(tmp_path):
+    # 2^31 - 1 images of 28 x 28 would be 1.7 TB: the file's length is checked first.
+    header = b"".join(v.to_bytes(4, "big") for v in (2051, 2**31 - 1, 28, 28))
+    (tmp_path / "img").write_bytes(header + b"\0" * 9)
+    with pytest.raises(IdxError, match=r"img: truncated: header promises 2147483647 x 28 x 28 = "
+                                       r"1683627179248 bytes of image data, file has 9"):
+        read_images(tmp_path / "img")
+    (tmp_path / "lab").write_bytes((2049).to_bytes(4, "big") + (2**32 - 1).to_bytes(4, "big"))
+    with pytest.raises(IdxError, match=r"lab: invalid header: dimension 4294967295 is more than 2\^31 - 1"):
+        read_labels(tmp_path / "lab")
+
+
+@pytest.mark.parametrize(("cut", "problem"), [(slice(None, -4), "truncated"), (slice(None, -1), "truncated")])
+def test_gzip_trailer_cut_or_wrong_is_an_error(tmp_path, cut, problem):
+    write_idx(tmp_path / "lab.gz", np.arange(30) % 10, compress=True)
+    raw = (tmp_path / "lab.gz").read_bytes()
+    (tmp_path / "lab.gz").write_bytes(raw[cut])
+    with pytest.raises(IdxError, match=rf"lab.gz: corrupt or {problem} gzip stream"):
+        read_labels(tmp_path / "lab.gz")
+    (tmp_path / "lab.gz").write_bytes(raw[:-4] + bytes([raw[-4] ^ 1]) + raw[-3:])  # the recorded length
+    with pytest.raises(IdxError, match=r"lab.gz: corrupt or truncated gzip stream"):
+        read_labels(tmp_path / "lab.gz")

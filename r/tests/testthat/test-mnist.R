@@ -118,11 +118,47 @@ test_that("bad input gives errors naming the file and the problem", {
   writeBin(as.raw(c(0, 0)), file.path(d, "a"))
   expect_error(read_labels(file.path(d, "a")), "a: truncated: 2 bytes")
   writeBin(c(bytes[1:8]), file.path(d, "b"))
-  expect_error(read_images(file.path(d, "b")), "b: truncated or invalid header")
+  expect_error(read_images(file.path(d, "b")),
+               "b: truncated header: 8 bytes, need 16")
   writeBin(c(readBin(lab, "raw", 100L), as.raw(0)), file.path(d, "c"))
-  expect_error(read_labels(file.path(d, "c")), "c: unexpected bytes after")
+  expect_error(read_labels(file.path(d, "c")),
+               "c: 1 unexpected bytes after the 20 bytes of label data")
   write_idx(file.path(d, "e"), c(3L, 10L))
   expect_error(read_labels(file.path(d, "e")), "e: label 10 outside 0..9")
+})
+
+test_that("huge header dimensions are refused without allocating", {
+  d <- withr::local_tempdir()
+  # 2^31 - 1 images of 28 x 28 would be 1.7 TB: the file's length is
+  # checked first.
+  con <- file(file.path(d, "img"), "wb")
+  writeBin(c(2051L, .Machine$integer.max, 28L, 28L), con, size = 4L,
+           endian = "big")
+  writeBin(raw(9), con)
+  close(con)
+  expect_error(read_images(file.path(d, "img")), paste(
+    "img: truncated: header promises 2147483647 x 28 x 28 = 1683627179248",
+    "bytes of image data, file has 9"
+  ), class = "dlfs_data_file_error")
+  writeBin(as.raw(c(0, 0, 8, 1, 255, 255, 255, 255)), file.path(d, "lab"))
+  expect_error(read_labels(file.path(d, "lab")),
+               "lab: invalid header: dimension 4294967295 is more than 2",
+               class = "dlfs_data_file_error")
+})
+
+test_that("a gzip trailer cut short or wrong is an error", {
+  d <- withr::local_tempdir()
+  path <- file.path(d, "lab.gz")
+  write_idx(path, seq_len(30L) %% 10L, compress = TRUE)
+  raw <- readBin(path, "raw", file.size(path))
+  n <- length(raw)
+  wrong_length <- raw
+  wrong_length[n - 3L] <- xor(raw[n - 3L], as.raw(1L))
+  for (bad in list(raw[seq_len(n - 4L)], raw[seq_len(n - 1L)], wrong_length)) {
+    writeBin(bad, path)
+    expect_error(read_labels(path), "lab.gz: corrupt or truncated gzip stream",
+                 class = "dlfs_data_file_error")
+  }
 })
 
 test_that("image and label counts must match", {
