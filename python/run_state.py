@@ -226,13 +226,16 @@ class RunTracker:
         """No run directory yet."""
         self.out: Path | None = None
         self.checkpoint: int | None = None
-        self.writing = self.pending = False
+        self.writing = self.pending = self.stopping = False
 
     def on_sigint(self, signum: int, frame: object) -> None:
-        """Interrupt now, or after the write in progress."""
+        """Interrupt now, or after the write in progress; once only (a second ^C would cut the clean-up)."""
+        if self.stopping:
+            return
         if self.writing:
             self.pending = True
         else:
+            self.stopping = True
             raise KeyboardInterrupt
 
     def save(self, out: Path, state: TrainState) -> None:
@@ -244,7 +247,7 @@ class RunTracker:
         finally:
             self.writing = False
         if self.pending:
-            self.pending = False
+            self.pending, self.stopping = False, True
             raise KeyboardInterrupt
 
     def interrupted(self, command: str) -> str:

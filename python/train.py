@@ -27,6 +27,18 @@ is still unknown, and BatchStream the generator states, to write the exact state
 import os
 import sys
 
+
+def _early_sigint(signum: int, frame: object) -> None:
+    """^C while the modules load (nothing written yet): the one-line message, no traceback."""
+    os.write(2, b"train: interrupted before the first checkpoint; nothing to resume\n")
+    os._exit(130)
+
+
+if __name__ == "__main__":
+    import signal
+
+    signal.signal(signal.SIGINT, _early_sigint)
+
 # Before numpy loads its BLAS (python -m python.train imports nothing else first); a user's own
 # setting wins. The worker process runs only where this took effect: two multithreaded BLAS pools on
 # two cores stall each other.
@@ -595,8 +607,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"train: error: {one_line(err)}", file=sys.stderr)
         return 2
     finally:
-        if handle:
-            signal.signal(signal.SIGINT, previous)
+        if handle:  # after the CLI's run, a ^C while Python exits changes nothing: ignored
+            signal.signal(signal.SIGINT, signal.SIG_IGN if previous is _early_sigint else previous)
     return 0
 
 

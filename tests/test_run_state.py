@@ -157,6 +157,8 @@ def test_tracker_holds_sigint_until_the_three_files_are_written(tmp_path, monkey
     assert tracker.interrupted("cmd") == "train: interrupted before the first checkpoint; nothing to resume"
     with pytest.raises(KeyboardInterrupt):
         tracker.on_sigint(2, None)
+    tracker.on_sigint(2, None)  # a second ^C does not cut the clean-up short
+    tracker = RunTracker()
     real = rs.write_atomic
 
     def write_then_sigint(path, data):
