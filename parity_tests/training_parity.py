@@ -16,6 +16,9 @@ What must agree, and how closely:
   1e-12 is ~1000x the measured value, yet far below any real discrepancy: a different minibatch,
   learning rate or initial weight changes the loss by far more, and taking it before instead of after
   the update changes it by 1.6e-3 to 1e-2 relative (measured over the same 300 iterations).
+- checkpoint.bin (a training checkpoint, docs/robust_training.md): the weights as above (reported);
+  iterations_done, batch_rng and evals identical; losses within LOSS_REL_BOUND, like metrics.csv. The
+  files' bytes differ between the languages by those last bits, so they are compared array by array.
 """
 
 import json
@@ -28,6 +31,7 @@ import numpy as np
 import pytest
 
 from python.checkpoint import load_checkpoint
+from python.two_layer_net import PARAM_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 LOSS_REL_BOUND = 1e-12
@@ -36,6 +40,16 @@ LOSS_REL_BOUND = 1e-12
 def read_table(path: Path) -> np.ndarray:
     """A CSV of numbers with a header line, as a float64 array (one row per line)."""
     return np.loadtxt(path, delimiter=",", skiprows=1, ndmin=2)
+
+
+def state_agrees(py: dict[str, np.ndarray], r: dict[str, np.ndarray]) -> bool:
+    """The training state arrays of two checkpoints: identical, the losses within LOSS_REL_BOUND."""
+    keys = ("iterations_done", "batch_rng", "evals", "losses")
+    if not all(k in py and k in r and py[k].shape == r[k].shape for k in keys):
+        return False
+    if not all(np.array_equal(py[k], r[k]) for k in keys[:3]):
+        return False
+    return bool(np.all(np.abs(py["losses"] - r["losses"]) <= LOSS_REL_BOUND * np.abs(py["losses"])))
 
 
 def run_both(tmpdir: Path, flags: list[str]) -> dict[str, Path]:
@@ -72,7 +86,8 @@ def compare_training(tmpdir: str | Path, iters: int = 300, train_limit: int = 20
         "iterations_with_identical_loss": int(np.sum(rel == 0)),
         "loss_rel_bound": LOSS_REL_BOUND,
         "max_abs_weight_diff": float(max(np.max(np.abs(ckpt["python"][k] - ckpt["r"][k]), initial=0.0)
-                                         for k in ckpt["python"])),
+                                         for k in PARAM_KEYS)),
+        "checkpoint_state_identical": state_agrees(ckpt["python"], ckpt["r"]),
         "evaluations": int(epochs["python"].shape[0]),
         "epochs_identical": bool(np.array_equal(epochs["python"], epochs["r"])),
         "final_identical": finals["python"] == finals["r"],
@@ -83,7 +98,7 @@ def compare_training(tmpdir: str | Path, iters: int = 300, train_limit: int = 20
     }
     result["ok"] = bool(rel.size == iters and result["max_rel_loss_diff"] <= LOSS_REL_BOUND
                         and result["epochs_identical"] and result["final_identical"]
-                        and result["flags_identical"])
+                        and result["flags_identical"] and result["checkpoint_state_identical"])
     return result
 
 
@@ -95,6 +110,7 @@ def test_training_parity(tmp_path):
     assert result["flags_identical"]
     assert result["max_rel_loss_diff"] <= LOSS_REL_BOUND, result
     assert result["epochs_identical"] and result["final_identical"], result
+    assert result["checkpoint_state_identical"], result
     assert result["ok"]
 
 
