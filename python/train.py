@@ -438,13 +438,14 @@ def write_outputs(out: Path, flags: dict, a: argparse.Namespace, data: MnistData
     timing["wall_seconds"] = time.perf_counter() - timing.pop("t_start")
     status = {"status": "complete"} if res["final"] is not None else {
         "status": "diverged", "diverged_at": res["diverged_at"], "diverged_loss": str(res["diverged_loss"])}
+    final = res["final"] or (None, None)
     summary = {
         **status, "resumed_from": timing.pop("resumed_from"),
         "flags": flags, "versions": versions(), "batch_generator": f"Rng({a.seed + 1})",
         "data": {"dir": str(Path(a.data_dir).resolve()), "train_size": int(data.x_train.shape[0]),
                  "test_size": int(data.x_test.shape[0]), "image_shape": list(data.image_shape),
                  "files": data.files},
-        "final_train_acc": (res["final"] or [None])[0], "final_test_acc": (res["final"] or [None, None])[1],
+        "final_train_acc": final[0], "final_test_acc": final[1],
         "final_loss": res["losses"][-1] if res["losses"] else None, "evaluations": len(res["evals"]),
         "timing": timing, "outputs": sorted(outputs, key=RUN_FILES.index),
     }
@@ -528,7 +529,7 @@ def start_resume(a: argparse.Namespace) -> tuple[Path, dict, MnistData, TwoLayer
     check_data_files(body["data_files"], data.files, out / "run.json")
     state = load_state(out)
     net = TwoLayerNet(data.x_train.shape[1], a.hidden, 10, a.weight_init_std, seed=a.seed)
-    check_state_fits(state, flags, net.shapes, str(out / "checkpoint.bin"))
+    check_state_fits(state, vars(a), net.shapes, str(out / "checkpoint.bin"))
     net.params = state.params
     if state.iterations_done == a.iters and run_status(out) == "complete":
         print(f"{out}: the run is already complete ({a.iters} iterations); nothing to do")
