@@ -497,8 +497,7 @@ parent_alive <- function(parent) {
 #' The evaluator's loop: answer request k with correct_counts()
 #'
 #' Ends after a request without weights, or when the training process is
-#' gone: then it also removes its own directory and, if nothing else is
-#' left in it, the killed process's session directory.
+#' gone (exit_orphan()). Interrupts are ignored (despite_interrupts()).
 #'
 #' @inheritParams start_evaluator
 #' @param dir The evaluator's directory.
@@ -508,23 +507,52 @@ serve_evaluations <- function(net, data, dir, parent) {
   k <- 0L
   repeat {
     k <- k + 1L
-    request <- take_file(file.path(dir, paste0("request-", k)), wait = TRUE,
-                         alive = function() parent_alive(parent))
-    if (is.null(request)) {
-      unlink(dir, recursive = TRUE)
-      session <- tempdir()
-      if (length(list.files(session, all.files = TRUE, no.. = TRUE)) == 0L) {
-        unlink(session, recursive = TRUE)
-      }
-      return(invisible(NULL))
-    }
+    request <- despite_interrupts(function() {
+      take_file(file.path(dir, paste0("request-", k)), wait = TRUE,
+                alive = function() parent_alive(parent))
+    })
+    if (is.null(request)) exit_orphan(dir)
     if (is.null(request$params)) return(invisible(NULL))
     net$params <- request$params
-    counts <- tryCatch(
-      correct_counts(net, data, request$from, request$to, request$test),
-      error = function(e) list(error = conditionMessage(e))
-    )
+    counts <- despite_interrupts(function() {
+      tryCatch(
+        correct_counts(net, data, request$from, request$to, request$test),
+        error = function(e) list(error = conditionMessage(e))
+      )
+    })
     put_file(counts, file.path(dir, paste0("answer-", k)))
+  }
+}
+
+#' End the evaluator whose training process is gone
+#'
+#' Removes the evaluator's directory and, if nothing else is left in it, the
+#' dead process's session directory, then kills itself: a forked R child
+#' that returns waits for its parent's word before it exits, forever once
+#' the parent is dead.
+#'
+#' @param dir The evaluator's directory.
+#' @return Does not return.
+exit_orphan <- function(dir) {
+  unlink(dir, recursive = TRUE)
+  session <- tempdir()
+  if (length(list.files(session, all.files = TRUE, no.. = TRUE)) == 0L) {
+    unlink(session, recursive = TRUE)
+  }
+  tools::pskill(Sys.getpid(), tools::SIGKILL)
+}
+
+#' f(), run again after each interrupt until it returns
+#'
+#' For the evaluator: a ^C at the terminal reaches it too, but the training
+#' process decides (it stops the evaluator after writing what it must).
+#'
+#' @param f Function of no arguments.
+#' @return f()'s value.
+despite_interrupts <- function(f) {
+  repeat {
+    done <- tryCatch(list(value = f()), interrupt = function(e) NULL)
+    if (!is.null(done)) return(done$value)
   }
 }
 
