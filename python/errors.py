@@ -17,6 +17,10 @@ class InputTypeError(InputError, TypeError):
     """An argument has the wrong type or dtype (integers where a float is perturbed, strings)."""
 
 
+class NumericalError(DlfsError, ArithmeticError):
+    """A result would be NaN from finite inputs: weights or products beyond float64 (training: divergence)."""
+
+
 class DataFileError(DlfsError, OSError):
     """A data file is missing, not IDX, truncated, corrupt or inconsistent; the message names it."""
 

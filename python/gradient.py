@@ -25,6 +25,10 @@ def numerical_gradient(f: Callable[[Array], float], x: Array) -> Array:
     if not callable(f):
         raise InputTypeError(f"f must be a function of x, got {type(f).__name__}")
     require_float(x)
+    if not x.flags.writeable:
+        raise InputError("x must be writable: it is perturbed in place and restored")
+    if not np.isfinite(x).all():
+        raise InputError("x contains NaN or infinite values")
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
         saved = x[idx]
@@ -35,6 +39,8 @@ def numerical_gradient(f: Callable[[Array], float], x: Array) -> Array:
             f_minus = scalar_of(f(x))
         finally:
             x[idx] = saved
+        if not (np.isfinite(f_plus) and np.isfinite(f_minus)):
+            raise InputError(f"f is not finite at x{list(idx)} +- h: f = {f_plus!r}, {f_minus!r}")
         grad[idx] = (f_plus - f_minus) / (2 * H)
     return grad
 

@@ -4,7 +4,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from python.checks import numeric_array, real_scalar, require_count, require_ndim
-from python.errors import InputError, InputTypeError
+from python.errors import InputError, InputTypeError, NumericalError
 from python.fast_gradient import SeriesRangeError, series_numerical_gradient
 from python.functions import (
     cross_entropy_of_labels,
@@ -55,7 +55,10 @@ class TwoLayerNet:
             raise InputError(f"params must be a dict with keys {PARAM_KEYS}, got {got}")
         checked = {}
         for key in PARAM_KEYS:
-            value = np.asarray(new[key])
+            try:
+                value = np.asarray(new[key])
+            except ValueError:  # a ragged nested list
+                raise InputTypeError(f"params['{key}'] must be a float64 (double) array") from None
             if value.dtype != np.float64:
                 raise InputTypeError(f"params['{key}'] must be float64 (double), got {value.dtype}")
             if value.shape != self.shapes[key]:
@@ -75,24 +78,26 @@ class TwoLayerNet:
             # One BLAS pass instead of isfinite's boolean copy: a NaN or an infinity makes the sum
             # of squares non-finite.
             flat = x.reshape(-1)
-            require_finite(x, np.dot(flat, flat))
+            with np.errstate(over="ignore"):  # |x| beyond 1e154: the elementwise look decides
+                require_finite(x, np.dot(flat, flat))
         return x
 
     def predict(self, x: ArrayLike, params: Params | None = None) -> Array:
         """Class probabilities for each row of x."""
         p = self._params if params is None else params
         x = self.check_input(x, finite=False)
-        a1 = x @ p["W1"]
-        require_finite(x, a1)
-        a1 += p["b1"]
-        a2 = sigmoid_inplace(a1) @ p["W2"]
-        a2 += p["b2"]
-        return softmax_inplace(a2)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is diagnosed by require_no_nan
+            a1 = x @ p["W1"]
+            require_finite(x, a1)
+            a1 += p["b1"]
+            a2 = sigmoid_inplace(a1) @ p["W2"]
+            a2 += p["b2"]
+            return require_no_nan(softmax_inplace(a2), x, p)
 
     def loss(self, x: ArrayLike, t: ArrayLike, params: Params | None = None) -> float:
         """Cross-entropy error of the predictions; t one-hot or class codes."""
         y = self.predict(x, params)
-        return cross_entropy_of_labels(y, labels_of(t, y))  # NaN weights give NaN, not an error
+        return cross_entropy_of_labels(y, labels_of(t, y))
 
     def accuracy(self, x: ArrayLike, t: ArrayLike) -> float:
         """Share of rows whose most probable class (first on ties) is the true one."""
@@ -125,8 +130,13 @@ class TwoLayerNet:
 
     def gradient(self, x: ArrayLike, t: ArrayLike) -> Params:
         """Backprop gradient of the loss (without the 1e-7 guard) for each weight array."""
-        p = self._params
         x = self.check_input(x, finite=False)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is diagnosed by require_no_nan
+            return self.backprop(x, t)
+
+    def backprop(self, x: Array, t: ArrayLike) -> Params:
+        """gradient() for a checked x."""
+        p = self._params
         x2 = x.reshape(-1, x.shape[-1])
         batch_num = x2.shape[0]
         a1 = x2 @ p["W1"]
@@ -138,7 +148,7 @@ class TwoLayerNet:
         z1 = np.where(a1 >= 0, upper, lower)
         a2 = z1 @ p["W2"]
         a2 += p["b2"]
-        y = softmax_inplace(a2)
+        y = require_no_nan(softmax_inplace(a2), x, p)
         labels = labels_of(t, y.reshape(x.shape[:-1] + y.shape[-1:])).reshape(-1)
         dy = y  # y is ours: y - t and the batch mean in place
         dy[np.arange(batch_num), labels] -= 1.0  # y - t for one-hot t
@@ -152,6 +162,18 @@ class TwoLayerNet:
         grads["W1"] = x2.T @ dz1
         grads["b1"] = np.add.reduce(dz1, axis=0)
         return grads
+
+
+def require_no_nan(y: Array, x: Array, p: Params) -> Array:
+    """y, the probabilities, unless a NaN shows that the weights or x @ W overflowed float64."""
+    # Probabilities sum to at most the row count: only a NaN makes the sum non-finite.
+    if np.isfinite(np.add.reduce(y, axis=None)):
+        return y
+    bad = [key for key in PARAM_KEYS if not np.isfinite(p[key]).all()]
+    where = (f"params {', '.join(bad)} contain NaN or infinite values" if bad else
+             f"x @ W1 or sigmoid(.) @ W2 overflows float64 (max |x| {np.max(np.abs(x)):.3g}, "
+             f"max |W1| {np.max(np.abs(p['W1'])):.3g}, max |W2| {np.max(np.abs(p['W2'])):.3g})")
+    raise NumericalError(f"the predictions are NaN: {where}")
 
 
 def require_finite(x: Array, witness: Array | float) -> None:

@@ -10,7 +10,7 @@ dlfs_error_classes <- function(kind) {
   )
   known <- c("input_error", "input_type_error", "data_file_error",
              "fixture_error", "checkpoint_error", "output_exists_error",
-             "diverged_error")
+             "diverged_error", "numerical_error")
   if (!kind %in% known) {
     stop(sprintf("unknown error kind '%s'", kind), call. = FALSE)
   }
@@ -21,7 +21,7 @@ dlfs_error_classes <- function(kind) {
 #'
 #' @param kind The error kind: "input_error", "input_type_error",
 #'   "data_file_error", "fixture_error", "checkpoint_error",
-#'   "output_exists_error" or "diverged_error".
+#'   "output_exists_error", "diverged_error" or "numerical_error".
 #' @param message The message: what is wrong and what was expected.
 #' @param ... Extra fields stored in the condition (e.g. iteration).
 #' @return Does not return.
