@@ -101,6 +101,9 @@ gzip_trailer_size <- function(path, size) {
 #' trailer records before the data are read. gzfile() only warns about a
 #' corrupt stream and reads a truncated one without a word, so warnings are
 #' errors here and the trailer's length is checked against what was read.
+#' (gzfile() checks the CRC-32 but not the length field after it, so junk
+#' inserted between the two goes unnoticed: the data are still verified,
+#' where Python refuses the file.)
 #'
 #' @param path File path.
 #' @param magic 2051 (images) or 2049 (labels).
