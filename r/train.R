@@ -923,6 +923,22 @@ with_checkpoint_weights <- function(net, path) {
   })
 }
 
+#' Create the output directory, or refuse (exit 2) saying why it cannot be
+#'
+#' @param out Directory.
+#' @return NULL, invisibly.
+make_out_dir <- function(out) {
+  why <- tryCatch({
+    dir.create(out, recursive = TRUE)
+    NULL
+  }, warning = function(w) conditionMessage(w))
+  if (!dir.exists(out) || file.access(out, 2L) != 0L) {
+    flag_error("--out %s: cannot create or write this directory%s", out,
+               if (is.null(why)) "" else sprintf(" (%s)", why))
+  }
+  invisible(NULL)
+}
+
 #' A new run: check --out, the flags against the data, write run.json
 #'
 #' @param opt Flags from parse_train_args().
@@ -949,7 +965,7 @@ start_run <- function(opt, started) {
     net <- with_checkpoint_weights(net, opt$checkpoint_in)
   }
   opt$out <- out
-  dir.create(out, recursive = TRUE, showWarnings = FALSE)
+  make_out_dir(out)
   remove_stale_tmp(out)
   if (length(earlier) > 0L) clear_run_files(out)
   write_run_json(out, "R", opt, lapply(data$files, function(f) f$sha256))
@@ -1150,19 +1166,26 @@ one_line <- function(text) {
 #' Command-line entry point
 #'
 #' Every failure is one line on stderr: "train: error: ..." (or the
-#' interrupt's line); a warning is one line "train: warning: ...".
+#' interrupt's line). A warning is held back: it ends the error's line, in
+#' parentheses, when one follows (R says why a file would not open in a
+#' warning, then fails with "cannot open the connection"); after a success
+#' it gets a line "train: warning: ...".
 #'
 #' @param args Command-line arguments.
 #' @return Exit status: 0, 2 (bad flags, data, checkpoint, output directory,
 #'   resume), 3 (diverged), 130 (interrupted), 1 (anything else).
 main <- function(args) {
+  warned <- new.env()
+  warned$last <- NULL
   fail <- function(status, prefix = "error: ") {
     function(e) {
-      message("train: ", prefix, one_line(conditionMessage(e)))
+      why <- if (!is.null(warned$last)) sprintf(" (%s)", warned$last)
+      message("train: ", prefix, one_line(paste0(conditionMessage(e), why)))
+      warned$last <- NULL
       status
     }
   }
-  withCallingHandlers(
+  status <- withCallingHandlers(
     tryCatch({
       opt <- parse_train_args(args)
       if (isTRUE(opt$help)) {
@@ -1181,10 +1204,12 @@ main <- function(args) {
     dlfs_error = fail(2L),
     error = fail(1L)),
     warning = function(w) {
-      message("train: warning: ", one_line(conditionMessage(w)))
+      warned$last <- one_line(conditionMessage(w))
       invokeRestart("muffleWarning")
     }
   )
+  if (!is.null(warned$last)) message("train: warning: ", warned$last)
+  status
 }
 
 if (sys.nframe() == 0L) {

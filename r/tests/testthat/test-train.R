@@ -291,6 +291,15 @@ test_that("data errors exit 2 with one line naming the file, nothing written", {
   expect_identical(ran$status, 2L)
   expect_match(error_line(ran), "t10k-labels-idx1-ubyte: file not found")
   expect_false(any(file.exists(file.path(d, c("a", "b")))))
+  # An --out that cannot be a directory: one line, R's warning for reason.
+  write_learnable(data_dir)
+  writeLines("x", file.path(d, "file"))
+  ran <- run_main(common(data_dir, file.path(d, "file", "run")))
+  expect_identical(ran$status, 2L)
+  expect_match(error_line(ran), paste0(
+    "^train: error: --out .*/file/run: cannot create or write this ",
+    "directory \\(cannot create dir .*Not a directory'\\)$"
+  ))
 })
 
 test_that("--checkpoint-in takes a checkpoint's weights, or refuses it", {
