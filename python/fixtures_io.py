@@ -247,16 +247,22 @@ def check_case_fields(case: Any, where: str, classes: set[str]) -> None:
         raise FixtureError(f"{where}.inputs: expected a non-empty object, found {json_kind(case['inputs'])}")
 
 
-def check_manifest_entry(entry: Any, where: str) -> None:
-    """A manifest entry: a relative path, the file's SHA-256, its case count."""
-    check_keys(entry, where, ENTRY_KEYS)
-    path = entry["path"]
-    if type(path) is not str or not CASE_ID.fullmatch(path) or ".." in path.split("/"):
-        raise FixtureError(f"{where}.path: {json.dumps(path)} is not a relative path like cases/x.json")
-    if type(entry["sha256"]) is not str or not HEX64.fullmatch(entry["sha256"]):
-        raise FixtureError(f"{where}.sha256: not 64 lower-case hex digits")
-    if not is_whole_number(entry["cases"]) or entry["cases"] < 0:
-        raise FixtureError(f"{where}.cases: {json.dumps(entry['cases'])} is not a case count")
+def check_manifest_entries(files: dict, where: str) -> None:
+    """The manifest's entries: each a relative path, the file's SHA-256, its case count."""
+    for name, entry in files.items():
+        check_keys(entry, f"{where}.{name}", ENTRY_KEYS)
+    for name, entry in files.items():
+        path = entry["path"]
+        if type(path) is not str or not CASE_ID.fullmatch(path) or ".." in path.split("/"):
+            raise FixtureError(f"{where}.{name}.path: {json.dumps(path)} is not a relative path like "
+                               f"cases/x.json")
+    for name, entry in files.items():
+        if type(entry["sha256"]) is not str or not HEX64.fullmatch(entry["sha256"]):
+            raise FixtureError(f"{where}.{name}.sha256: {json.dumps(entry['sha256'])} is not 64 lower-case "
+                               f"hex digits")
+    for name, entry in files.items():
+        if not is_whole_number(entry["cases"]) or entry["cases"] < 0:
+            raise FixtureError(f"{where}.{name}.cases: {json.dumps(entry['cases'])} is not a case count")
 
 
 def load_manifest(root: Path = FIXTURES_DIR) -> dict:
@@ -271,8 +277,7 @@ def load_manifest(root: Path = FIXTURES_DIR) -> dict:
         raise FixtureError(f"{path}: schema_version {json.dumps(version)}, this reader understands "
                            f"{SCHEMA_VERSION}")
     check_keys(manifest["files"], f"{path}: files", ((), None))
-    for name, entry in manifest["files"].items():
-        check_manifest_entry(entry, f"{path}: files.{name}")
+    check_manifest_entries(manifest["files"], f"{path}: files")
     return manifest
 
 
