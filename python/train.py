@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING, Any  # noqa: E402
 import numpy as np  # noqa: E402
 
 from python.checkpoint import atomic_path, load_checkpoint, write_atomic  # noqa: E402
-from python.errors import CheckpointError, DivergedError, DlfsError, InputError  # noqa: E402
+from python.errors import CheckpointError, DivergedError, DlfsError, InputError, NumericalError  # noqa: E402
 from python.mnist import MnistData, default_data_dir, download_mnist, load_dataset, normalize  # noqa: E402
 from python.optimizer import sgd_update  # noqa: E402
 from python.rng import MAX_SEED, Rng  # noqa: E402
@@ -179,8 +179,11 @@ def count_correct(net: TwoLayerNet, x: np.ndarray, t: np.ndarray, params: Params
 
 def chunk_correct(net: TwoLayerNet, x: np.ndarray, t: np.ndarray, start: int, stop: int,
                   params: Params | None) -> int:
-    """count_correct over rows start..stop-1."""
-    y = net.predict(normalize(x[start:stop]), params)
+    """count_correct over rows start..stop-1 (none for diverged weights: that evaluation is dropped)."""
+    try:
+        y = net.predict(normalize(x[start:stop]), params)
+    except NumericalError:
+        return 0
     return int(np.count_nonzero(np.argmax(y, axis=1) == t[start:stop]))
 
 
@@ -204,8 +207,11 @@ def count_chunks(net: TwoLayerNet, data: MnistData, chunks: list[Chunk], params:
 
 
 def batch_loss(net: TwoLayerNet, x_rows: np.ndarray, t: np.ndarray, params: Params) -> float:
-    """The minibatch loss of params, scaling the uint8 rows itself."""
-    return net.loss(normalize(x_rows), t, params)
+    """The minibatch loss of params, scaling the uint8 rows itself; NaN when the weights overflow."""
+    try:
+        return net.loss(normalize(x_rows), t, params)
+    except NumericalError:
+        return math.nan
 
 
 class Worker:
@@ -385,7 +391,14 @@ def train(a: argparse.Namespace, data: MnistData, net: TwoLayerNet, bar: "Progre
         for i in range(n0, a.iters):
             idx = batches.batch(i)
             x_rows, t_batch = x_train[idx], t_train[idx]
-            net.params = sgd_update(net.params, grad_fn(normalize(x_rows), t_batch), a.lr)
+            try:
+                grads = grad_fn(normalize(x_rows), t_batch)
+            except NumericalError:  # the weights after update i - 1 overflow on this batch
+                losses[i] = math.nan  # as a non-finite loss at i, once the losses before it are in
+                while diverged is None:
+                    record(worker.answers(wait=True) if worker is not None and done < i else iter(()))
+                break
+            net.params = sgd_update(net.params, grads, a.lr)
             params = after[i] = net.params  # replaced, never modified, by the next update: safe to share
             if i % every == 0:
                 evaluate(i, params, eval_chunks(data))
