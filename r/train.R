@@ -388,8 +388,12 @@ count_correct <- function(net, images, labels, from = 1L, to = ncol(images)) {
   if (to < from) return(correct)
   for (start in seq(from, to, by = eval_chunk)) {
     cols <- start:min(to, start + eval_chunk - 1L)
-    y <- forward(net, image_columns(images, cols), columns = TRUE)
-    correct <- correct + sum(predicted_classes(y) == labels[cols])
+    # Weights whose predictions overflow count no row, as in Python.
+    y <- tryCatch(forward(net, image_columns(images, cols), columns = TRUE),
+                  dlfs_numerical_error = function(e) NULL)
+    if (!is.null(y)) {
+      correct <- correct + sum(predicted_classes(y) == labels[cols])
+    }
   }
   correct
 }
@@ -688,18 +692,29 @@ evals_before <- function(n, eval_every) {
   if (n == 0) 0L else as.integer((n - 1) %/% eval_every + 1)
 }
 
-#' The minibatch loss after the update, NaN where the weights went
-#' non-finite
+#' One SGD step on a batch: the updated net and its minibatch loss
+#'
+#' The batch is checked data, so only the weights (non-finite, or so large
+#' that the outputs overflow) can make the net refuse it: then the loss is
+#' NaN, as python/train.py has it (the gradient failing means the weights
+#' after the previous update overflow on this batch: the net is unchanged).
 #'
 #' @param net A TwoLayerNet.
+#' @param grad_fn From gradient_function().
 #' @param x_cols The batch, one image per column.
 #' @param t_batch Its labels.
-#' @return The loss.
-batch_loss <- function(net, x_cols, t_batch) {
-  # The batch is checked data, so only the weights (non-finite, or so large
-  # that the outputs overflow) can make the loss refuse its input.
-  tryCatch(loss_columns(net, x_cols, t_batch),
-           dlfs_input_error = function(e) NaN)
+#' @param lr Learning rate.
+#' @return list(net, loss).
+sgd_step <- function(net, grad_fn, x_cols, t_batch, lr) {
+  overflow <- function(e) NULL
+  grads <- tryCatch(grad_fn(net, x_cols, t_batch),
+                    dlfs_numerical_error = overflow)
+  if (is.null(grads)) return(list(net = net, loss = NaN))
+  net$params <- sgd_update(net$params, grads, lr)
+  loss <- tryCatch(loss_columns(net, x_cols, t_batch),
+                   dlfs_input_error = overflow,
+                   dlfs_numerical_error = overflow)
+  list(net = net, loss = if (is.null(loss)) NaN else loss)
 }
 
 #' The gradient function of --grad, for a batch of one image per column
@@ -767,8 +782,9 @@ train_loop <- function(opt, data, net, bar, state, out) {
     x_cols <- image_columns(data$x_train, idx)
     t_batch <- data$t_train[idx]
     before <- net$params
-    net$params <- sgd_update(before, grad_fn(net, x_cols, t_batch), opt$lr)
-    loss <- batch_loss(net, x_cols, t_batch)
+    step <- sgd_step(net, grad_fn, x_cols, t_batch, opt$lr)
+    net <- step$net
+    loss <- step$loss
     if (!is.finite(loss)) {
       rec <- record_evaluations(rec, evaluator, data, every, bar, TRUE)
       save_state(out, i, before, batches, losses, rec$evals, every)

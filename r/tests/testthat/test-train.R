@@ -512,6 +512,33 @@ test_that("divergence exits 3 with the state of the last good iteration", {
   before <- state_files(out)
   expect_identical(run_main(c("--resume", out, "--quiet"))$status, 3L)
   expect_identical(state_files(out), before)
+  # Weights that overflow in the gradient (the R net's NumericalError) are a
+  # non-finite loss at that iteration.
+  local({
+    real <- here$gradient_columns
+    calls <- new.env()
+    calls$n <- 0L
+    here$gradient_columns <- function(net, xt, t) {
+      calls$n <- calls$n + 1L
+      if (calls$n == 8L) dlfs_abort("numerical_error", "predictions are NaN")
+      real(net, xt, t)
+    }
+    withr::defer(here$gradient_columns <- real)
+    ran <- run_main(common(data_dir, file.path(d, "grad")))
+    expect_identical(ran$status, 3L)
+    expect_match(error_line(ran), "diverged at iteration 7: minibatch loss nan")
+  })
+  expect_identical(run_main(common(data_dir, file.path(d, "seven"), "--iters",
+                                   "7"))$status, 0L)
+  expect_identical(state_files(file.path(d, "grad")),
+                   state_files(file.path(d, "seven")))
+  # Such weights count no row in an evaluation.
+  local({
+    real <- here$forward
+    here$forward <- function(...) dlfs_abort("numerical_error", "NaN")
+    withr::defer(here$forward <- real)
+    expect_identical(count_correct(NULL, matrix(0, 784, 3), 0:2), 0)
+  })
   # The library's condition carries the iteration.
   utils::capture.output(err <- tryCatch(
     run_training(parse_train_args(common(data_dir, file.path(d, "lib"),
