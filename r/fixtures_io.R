@@ -46,12 +46,12 @@ file_sha256 <- function(path) {
 #' @return Parsed JSON (objects are named lists, arrays unnamed lists).
 read_fixture_json <- function(path, raw = NULL) {
   if (is.null(raw)) raw <- read_fixture_bytes(path)
-  if (any(raw == as.raw(0L))) {
+  text <- tryCatch(rawToChar(raw), error = function(e) {
     fixture_error(path, ": not valid JSON (a NUL byte)")
-  }
-  text <- rawToChar(raw)
+  })
   if (!validUTF8(text)) fixture_error(path, ": not UTF-8 text")
-  if (grepl("\\u0000", text, fixed = TRUE)) {
+  # grepRaw: a quarter of grepl()'s time on the 8 MB files.
+  if (length(grepRaw(charToRaw("\\u0000"), raw, fixed = TRUE))) {
     fixture_error(path, ": a string holds \\u0000")
   }
   failed <- function(e) {
@@ -224,11 +224,11 @@ check_nonfinite <- function(obj, where) {
     fixture_error(where, ": empty (leave the key out when there is nothing ",
                   "to list)")
   }
-  out <- lapply(names(nonfinite), function(key) {
-    check_whole_list(nonfinite[[key]], paste0(where, ".", key), 0, Inf, TRUE)
-  })
-  names(out) <- names(nonfinite)
-  out
+  for (key in names(nonfinite)) {
+    nonfinite[[key]] <- check_whole_list(nonfinite[[key]],
+                                         paste0(where, ".", key), 0, Inf, TRUE)
+  }
+  nonfinite
 }
 
 #' One ARRAY object to an R vector or matrix, structure and bits verified
@@ -331,11 +331,11 @@ decode_array_or_map <- function(value, where) {
                   if (is_object) "an empty object" else json_kind(value))
   }
   check_keys(value, where, others = TRUE)
-  out <- lapply(names(value), function(k) {
-    decode_fixture_array(value[[k]], paste0(where, ".", k))
-  })
-  names(out) <- names(value)
-  out
+  # Loops, not lapply(function ...): a new closure per call is compiled anew.
+  for (k in names(value)) {
+    value[[k]] <- decode_fixture_array(value[[k]], paste0(where, ".", k))
+  }
+  value
 }
 
 #' One input: an ARRAY or map of ARRAYs decoded; a number or string as is
@@ -393,11 +393,10 @@ check_sample <- function(case, where) {
 decode_case <- function(case, where, classes) {
   check_case_fields(case, where, classes)
   inputs <- case[["inputs"]]
-  decoded <- lapply(names(inputs), function(k) {
-    decode(inputs[[k]], paste0(where, ".inputs.", k))
-  })
-  names(decoded) <- names(inputs)
-  case["inputs"] <- list(decoded)
+  for (k in names(inputs)) {
+    inputs[k] <- list(decode(inputs[[k]], paste0(where, ".inputs.", k)))
+  }
+  case["inputs"] <- list(inputs)
   for (key in intersect(c("expected", "err_scale"), names(case))) {
     case[key] <- list(decode_array_or_map(case[[key]], paste0(where, ".", key)))
   }
