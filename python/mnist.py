@@ -202,27 +202,31 @@ def fetch(url: str, dest: Path, sha256: str, timeout: float = 60.0) -> str | Non
         Path(tmp).unlink(missing_ok=True)
 
 
+def fetch_from_mirrors(name: str, dest: Path, sha256: str, mirrors: list[str], log: bool) -> None:
+    """Fetch one file from the first mirror serving its bytes; else an error naming every failure."""
+    failures = []
+    for base in mirrors:
+        why = fetch(base + name, dest, sha256)
+        if why is None:
+            return
+        failures.append(f"{base + name}: {why}")
+        if log:
+            print(f"download failed, trying next mirror: {failures[-1]}", file=sys.stderr)
+    raise IdxError(f"{dest}: no mirror served a valid copy:\n  " + "\n  ".join(failures))
+
+
 def download_mnist(dest_dir: str | Path, mirrors: list[str] | None = None,
                    checksums: dict[str, str] | None = None, log: bool = True) -> dict[str, Path]:
     """Fetch each missing or wrong file from the first mirror that serves the right bytes."""
     dest_dir = Path(dest_dir)
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise IdxError(f"{dest_dir}: cannot create the download directory ({err.strerror or err})") from err
     mirrors = mirror_list() if mirrors is None else mirrors
     got = {}
     for name, sha in (MNIST_SHA256 if checksums is None else checksums).items():
-        dest = dest_dir / name
-        if dest.is_file() and sha256_of(dest) == sha:
-            got[name] = dest
-            continue
-        failures = []
-        for base in mirrors:
-            why = fetch(base + name, dest, sha)
-            if why is None:
-                break
-            failures.append(f"{base + name}: {why}")
-            if log:
-                print(f"download failed, trying next mirror: {failures[-1]}", file=sys.stderr)
-        else:
-            raise IdxError(f"{dest}: no mirror served a valid copy:\n  " + "\n  ".join(failures))
-        got[name] = dest
+        got[name] = dest_dir / name
+        if not (got[name].is_file() and sha256_of(got[name]) == sha):
+            fetch_from_mirrors(name, got[name], sha, mirrors, log)
     return got

@@ -440,6 +440,30 @@ fetch_file <- function(url, dest, sha256) {
   NULL
 }
 
+#' Fetch one file from the first mirror serving its bytes
+#'
+#' @param name File name (appended to each mirror's URL).
+#' @param dest Destination file.
+#' @param sha256 Expected hex digest.
+#' @param mirrors Base URLs, tried in order.
+#' @param log Report failed mirrors.
+#' @return NULL; an error naming dest and every failure if no mirror served
+#'   the right bytes.
+fetch_from_mirrors <- function(name, dest, sha256, mirrors, log) {
+  failures <- character()
+  for (base in mirrors) {
+    why <- fetch_file(paste0(base, name), dest, sha256)
+    if (is.null(why)) return(invisible(NULL))
+    failures <- c(failures, paste0(base, name, ": ", why))
+    if (log) {
+      message("download failed, trying next mirror: ",
+              failures[[length(failures)]])
+    }
+  }
+  idx_error(dest, "no mirror served a valid copy:\n  %s",
+            paste(failures, collapse = "\n  "))
+}
+
 #' Fetch each missing or wrong file from the first mirror serving its bytes
 #'
 #' @param dest_dir Directory to download into (created if needed).
@@ -450,23 +474,15 @@ fetch_file <- function(url, dest, sha256) {
 download_mnist <- function(dest_dir, mirrors = mirror_list(),
                            checksums = mnist_sha256(), log = TRUE) {
   dir.create(dest_dir, recursive = TRUE, showWarnings = FALSE)
+  if (!dir.exists(dest_dir)) {
+    idx_error(dest_dir, "cannot create the download directory")
+  }
   for (name in names(checksums)) {
     dest <- file.path(dest_dir, name)
-    if (file.exists(dest) && sha256_file(dest) == checksums[[name]]) next
-    failures <- character()
-    why <- "no mirrors to try"
-    for (base in mirrors) {
-      why <- fetch_file(paste0(base, name), dest, checksums[[name]])
-      if (is.null(why)) break
-      failures <- c(failures, paste0(base, name, ": ", why))
-      if (log) {
-        message("download failed, trying next mirror: ",
-                failures[[length(failures)]])
-      }
-    }
-    if (!is.null(why)) {
-      idx_error(dest, "no mirror served a valid copy:\n  %s",
-                paste(failures, collapse = "\n  "))
+    valid <- file.exists(dest) && !dir.exists(dest) &&
+      sha256_file(dest) == checksums[[name]]
+    if (!valid) {
+      fetch_from_mirrors(name, dest, checksums[[name]], mirrors, log)
     }
   }
   invisible(file.path(dest_dir, names(checksums)))

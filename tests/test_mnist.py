@@ -255,3 +255,9 @@ def test_gzip_trailer_cut_or_wrong_is_an_error(tmp_path, cut, problem):
     (tmp_path / "lab.gz").write_bytes(raw[:-4] + bytes([raw[-4] ^ 1]) + raw[-3:])  # the recorded length
     with pytest.raises(IdxError, match=r"lab.gz: corrupt or truncated gzip stream"):
         read_labels(tmp_path / "lab.gz")
+
+
+def test_download_directory_that_cannot_be_made_is_named(tmp_path):
+    (tmp_path / "taken").write_text("a file, not a directory")
+    with pytest.raises(IdxError, match=r"taken: cannot create the download directory"):
+        mnist.download_mnist(tmp_path / "taken", [], {"x.gz": "0" * 64}, log=False)

@@ -274,3 +274,12 @@ test_that("a wrong checksum is rejected; no valid mirror leaves nothing", {
   )
   expect_length(list.files(bad, all.files = TRUE, no.. = TRUE), 0L)
 })
+
+test_that("a download directory that cannot be made is named", {
+  taken <- file.path(withr::local_tempdir(), "taken")
+  writeLines("a file, not a directory", taken)
+  expect_error(download_mnist(taken, character(), c(x.gz = strrep("0", 64)),
+                              log = FALSE),
+               "taken: cannot create the download directory",
+               class = "dlfs_data_file_error")
+})
