@@ -49,6 +49,9 @@ numerical_gradient.default <- function(f, x, ...) {
     ))
   }
   require_float(x)
+  if (!all(is.finite(x))) {
+    dlfs_abort("input_error", "x contains NaN or infinite values")
+  }
   grad <- x
   grad[] <- 0
   # Each partial derivative is independent, so visiting elements in R's
@@ -60,6 +63,11 @@ numerical_gradient.default <- function(f, x, ...) {
     x[i] <- saved - h_step
     f_minus <- scalar_of(f(x))
     x[i] <- saved
+    if (!is.finite(f_plus) || !is.finite(f_minus)) {
+      dlfs_abort("input_error", sprintf(
+        "f is not finite at x[%d] +- h: f = %s, %s", i, f_plus, f_minus
+      ))
+    }
     grad[i] <- (f_plus - f_minus) / (2 * h_step)
   }
   grad

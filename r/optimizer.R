@@ -23,8 +23,8 @@ sgd_update <- function(params, grads, lr = 0.01) {
 #' @return TRUE or FALSE.
 same_keys <- function(params, grads) {
   keys <- names(params)
-  # Equal sorted names, params' distinct, means grads' are distinct too.
-  is.list(params) && is.list(grads) && !is.null(keys) &&
+  # Every element named (none "" or missing), distinct, equal sorted names.
+  is.list(params) && is.list(grads) && sum(nzchar(keys)) == length(params) &&
     !anyDuplicated(keys) && identical(sort(keys), sort(names(grads)))
 }
 
@@ -46,6 +46,12 @@ check_matching <- function(params, grads) {
   for (key in keys) {
     p <- params[[key]]
     g <- grads[[key]]
+    if (!is.numeric(p) || !is.numeric(g)) {
+      dlfs_abort("input_type_error", sprintf(
+        "params$%s and grads$%s must be numeric, got %s and %s", key, key,
+        typeof(p), typeof(g)
+      ))
+    }
     if (!identical(dim(p), dim(g)) || length(p) != length(g)) {
       dlfs_abort("input_error", sprintf(
         "%s: param shape (%s) != grad shape (%s)", key,

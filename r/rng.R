@@ -204,6 +204,11 @@ next_counts <- function(gen, n) {
 #' @param n Number of draws.
 #' @return Double vector.
 uniform <- function(gen, n) {
+  if (!inherits(gen, "Rng")) {
+    dlfs_abort("input_type_error", sprintf(
+      "gen must be a generator from rng(seed), got %s", class(gen)[1L]
+    ))
+  }
   n <- require_count(n, "n", minimum = 0)
   next_counts(gen, n) * mrg_norm
 }

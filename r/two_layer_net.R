@@ -217,7 +217,29 @@ forward <- function(net, x, params = net$params, columns = FALSE) {
   require_finite(x, a1)
   a1 <- a1 + tcrossprod(ones, params$b1)
   a2 <- sigmoid(a1) %*% params$W2 + tcrossprod(ones, params$b2)
-  softmax(a2)
+  require_no_nan(softmax(a2), x, params)
+}
+
+#' y, the probabilities, unless a NaN shows the weights or x W overflowed
+#'
+#' @param y Probabilities.
+#' @param x The (finite) input.
+#' @param p The weights.
+#' @return y, or a dlfs_numerical_error naming the cause.
+require_no_nan <- function(y, x, p) {
+  # Probabilities sum to at most the row count: only a NaN makes the sum
+  # non-finite.
+  if (is.finite(sum(y))) return(y)
+  bad <- param_keys[!vapply(p[param_keys], function(w) all(is.finite(w)),
+                            logical(1L))]
+  where <- if (length(bad)) {
+    sprintf("params %s contain NaN or infinite values", toString(bad))
+  } else {
+    sprintf(paste("x %%*%% W1 or sigmoid(.) %%*%% W2 overflows doubles",
+                  "(max |x| %.3g, max |W1| %.3g, max |W2| %.3g)"),
+            max(abs(x)), max(abs(p$W1)), max(abs(p$W2)))
+  }
+  dlfs_abort("numerical_error", paste("the predictions are NaN:", where))
 }
 
 #' Cross-entropy error of the predictions
@@ -228,7 +250,6 @@ forward <- function(net, x, params = net$params, columns = FALSE) {
 #' @return The loss.
 loss <- function(net, x, t, params = net$params) {
   y <- predict(net, x, params)
-  # NaN from diverged weights gives NaN, not an error.
   cross_entropy_of_labels(y, labels_of(t, y))
 }
 
@@ -332,7 +353,7 @@ backprop <- function(net, x, t, columns) {
   halves <- sigmoid_halves(a1)
   z1 <- halves$value
   a2 <- z1 %*% p$W2 + tcrossprod(ones, p$b2)
-  y <- softmax(a2)
+  y <- require_no_nan(softmax(a2), x, p)
   labels <- labels_of(t, if (is.matrix(x)) y else y[1L, ])
   dy <- y
   # Linear indices of (row b, column labels[b] + 1): cheaper than cbind().
