@@ -54,6 +54,8 @@ def call(case: dict, net_args: dict) -> Any:
         return direct[fn](**args)
     owner, method = fn.split(".")
     target = Rng(case["rng"]) if owner == "Rng" else TwoLayerNet(**net_args)
+    if "params" in case:  # weights the case gives, set before the call
+        target.params = build(case["params"])
     if method == "params":
         target.params = args["params"]
         return None

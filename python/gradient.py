@@ -34,9 +34,11 @@ def numerical_gradient(f: Callable[[Array], float], x: Array) -> Array:
         saved = x[idx]
         try:
             x[idx] = saved + H
-            f_plus = scalar_of(f(x))
-            x[idx] = saved - H
-            f_minus = scalar_of(f(x))
+            # numpy's overflow in f becomes the clear error below, not a warning from inside f.
+            with np.errstate(over="ignore", invalid="ignore"):
+                f_plus = scalar_of(f(x))
+                x[idx] = saved - H
+                f_minus = scalar_of(f(x))
         finally:
             x[idx] = saved
         if not (np.isfinite(f_plus) and np.isfinite(f_minus)):

@@ -36,8 +36,11 @@ class TwoLayerNet:
             draw = gen.standard_normal
         else:
             draw = Rng(seed).normal
-        w1 = weight_init_std * draw(input_size * hidden_size).reshape(input_size, hidden_size)
-        w2 = weight_init_std * draw(hidden_size * output_size).reshape(hidden_size, output_size)
+        with np.errstate(over="ignore"):  # checked just below
+            w1 = weight_init_std * draw(input_size * hidden_size).reshape(input_size, hidden_size)
+            w2 = weight_init_std * draw(hidden_size * output_size).reshape(hidden_size, output_size)
+        if not (np.isfinite(w1).all() and np.isfinite(w2).all()):
+            raise InputError(f"weight_init_std {weight_init_std!r} makes initial weights overflow float64")
         self.shapes = {"W1": (input_size, hidden_size), "b1": (hidden_size,),
                        "W2": (hidden_size, output_size), "b2": (output_size,)}
         self.params = {"W1": w1, "b1": np.zeros(hidden_size), "W2": w2, "b2": np.zeros(output_size)}

@@ -87,6 +87,7 @@ call_bad_input <- function(case, net_args) {
     return(do.call(method[[parts[2L]]], c(list(rng(case$rng)), args)))
   }
   net <- do.call(TwoLayerNet, net_args)
+  if (!is.null(case$params)) net$params <- build_arg(case$params)
   if (parts[2L] == "params") {
     net$params <- args$params
     return(invisible(NULL))

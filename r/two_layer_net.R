@@ -36,6 +36,12 @@ TwoLayerNet <- function( # nolint: object_name_linter.
                nrow = input_size, byrow = TRUE)
   w2 <- matrix(weight_init_std * draw(hidden_size * output_size),
                nrow = hidden_size, byrow = TRUE)
+  if (!all(is.finite(w1)) || !all(is.finite(w2))) {
+    dlfs_abort("input_error", sprintf(
+      "weight_init_std %s makes initial weights overflow doubles",
+      deparse(weight_init_std)
+    ))
+  }
   shapes <- list(W1 = as.integer(c(input_size, hidden_size)),
                  b1 = as.integer(hidden_size),
                  W2 = as.integer(c(hidden_size, output_size)),
