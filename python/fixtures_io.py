@@ -118,20 +118,22 @@ def check_whole_list(value: Any, where: str, low: int, high: float, non_empty: b
     return [int(v) for v in value]
 
 
-def numeric_data(data: Any, where: str) -> np.ndarray:
-    """An ARRAY's data list as float64, its nulls as 0; numbers only, all finite."""
+def numeric_data(data: Any, where: str) -> tuple[np.ndarray, list[int]]:
+    """An ARRAY's data list as float64 with its nulls as 0, and where the nulls are; numbers only."""
     if type(data) is not list:
         raise FixtureError(f"{where}.data: expected an array, found {json_kind(data)}")
-    if not set(map(type, data)) <= {int, float, type(None)}:
+    kinds = set(map(type, data))
+    if not kinds <= {int, float, type(None)}:
         bad = next(v for v in data if type(v) not in (int, float, type(None)))
         raise FixtureError(f"{where}.data: holds {json_kind(bad)}, only numbers and null are allowed")
-    try:
-        values = np.array([0.0 if v is None else v for v in data], dtype=np.float64)
+    nulls = [i for i, v in enumerate(data) if v is None] if type(None) in kinds else []
+    try:  # most arrays have no null: no per-entry pass then
+        values = np.array([0.0 if v is None else v for v in data] if nulls else data, dtype=np.float64)
     except OverflowError:
         values = np.array([np.inf])
     if not np.isfinite(values).all():
         raise FixtureError(f"{where}.data: a number beyond float64 (nonfinite values are null entries)")
-    return values
+    return values, nulls
 
 
 def check_nonfinite(obj: dict, where: str) -> dict[str, list[int]]:
@@ -149,8 +151,7 @@ def decode_array(obj: Any, where: str) -> np.ndarray:
     """One ARRAY object to a numpy array, its structure, nonfinite entries and bit checksum verified."""
     shape = check_array_fields(obj, where)
     nonfinite = check_nonfinite(obj, where)
-    values = numeric_data(obj["data"], where)
-    nulls = [i for i, v in enumerate(obj["data"]) if v is None]
+    values, nulls = numeric_data(obj["data"], where)
     if nulls != sorted(i for indices in nonfinite.values() for i in indices):
         raise FixtureError(f"{where}: null entries and 'nonfinite' indices disagree")
     for key, indices in nonfinite.items():
