@@ -21,6 +21,7 @@ $(REQ_STAMP): requirements.txt | system-deps
 	@rm -f $(VENV)/.installed-* && touch $@
 
 test: setup lint-python test-python lint-r test-r check-fixtures parity mutants
+	$(PY) -m parity_tests.robustness
 	@echo "make test: all layers passed"
 
 lint-python: setup
