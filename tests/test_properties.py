@@ -2,8 +2,8 @@
 the project's clear error (a DlfsError of the kind the input calls for); never another exception, a leaked
 warning or a silent NaN. R gets the same inputs through rpy2 and must give the same class of outcome.
 
-Counts go to build/robustness/properties_python.json (the README table). Inputs on which a known defect
-shows are kept out of the generators (see each strategy) and pinned by the strict xfail tests at the end.
+Counts go to build/robustness/properties_python.json (the README table). The inputs that showed defects
+are kept as tests at the end: contracts once fixed, strict xfails (kept out of the generators) until then.
 """
 
 import contextlib
@@ -40,9 +40,9 @@ POLICY = load_policy()
 PROFILE = settings(derandomize=True, database=None, deadline=None, max_examples=120,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                           HealthCheck.data_too_large, HealthCheck.large_base_example])
-SLOW = settings(PROFILE, max_examples=30)
-KNOWN_ISSUES: list[str] = []  # filled by the xfail tests' ids, for the counts file
+SLOW = settings(PROFILE, max_examples=60)
 COUNTS: dict[str, Counter] = defaultdict(Counter)
+KNOWN_ISSUES: list[str] = []  # the strict xfails' reasons, for the counts file
 REFUSED = object()  # what attempt() returns for a clear error
 F2 = TEST_FUNCTIONS["function_2"]
 
@@ -94,8 +94,9 @@ def as_numeric(x: Any) -> np.ndarray | None:
 # ---------------------------------------------------------------- the verdict
 
 def attempt(name: str, call: Callable[[], Any], problems: set[type],
-            check: Callable[[Any], None] | None = None) -> Any:
-    """Call; without problems the result must pass check, with problems one of those errors must come.
+            check: Callable[[Any], None] | None = None, maybe: set[type] = frozenset()) -> Any:
+    """Call; without problems the result must pass check (or, if any, one of the errors maybe), with
+    problems one of those errors must come.
 
     Anything else (another exception, a warning, a failed check) is counted as an other failure and fails.
     """
@@ -107,8 +108,8 @@ def attempt(name: str, call: Callable[[], Any], problems: set[type],
                 warnings.simplefilter("error")
                 result = call()
         except DlfsError as err:
-            assert problems, f"{name}: a valid input was refused: {type(err).__name__}: {err}"
-            assert type(err) in problems, f"{name}: {type(err).__name__} ({err}); expected {problems}"
+            assert problems or maybe, f"{name}: a valid input was refused: {type(err).__name__}: {err}"
+            assert type(err) in problems | maybe, f"{name}: {type(err).__name__} ({err}); expected {problems}"
             assert str(err)
             counts["clear_errors"] += 1
             return REFUSED
@@ -354,20 +355,27 @@ def vector_f(x: np.ndarray) -> np.ndarray:
     return x
 
 
-FUNCTIONS = st.sampled_from([F2, F2, F2, vector_f, None, 3, "function_2"])
-# Finite x with f finite at x +- h (|x| <= 1e100): a non-finite x gives a NaN gradient (xfail below).
-GRAD_POINTS = mostly(st.one_of(float_arrays(elements=finite(1e100)), float_arrays(elements=finite(1e3))),
-                     NOT_FLOAT)
+def f2_quiet(x: np.ndarray) -> float:
+    """function_2 whose own overflow (|x| beyond 1e154) does not warn: Inf, for the library to refuse."""
+    with np.errstate(over="ignore"):
+        return F2(x)
+
+
+FUNCTIONS = st.sampled_from([f2_quiet] * 6 + [vector_f, None, 3, "function_2"])
+GRAD_POINTS = mostly(st.one_of(float_arrays(elements=finite(1e100)), float_arrays(elements=finite(1e3)),
+                               float_arrays()), NOT_FLOAT)
 
 
 def float_problems(x: Any, f: Any) -> set[type]:
-    """numerical_gradient's contract: f callable, x a float64 ndarray (any shape)."""
-    problems = set()
+    """numerical_gradient's contract: f callable, x a writable finite float64 ndarray (any shape), f
+    one finite number at x +- h."""
     if not callable(f) or not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        problems.add(InputTypeError)
-    elif f is vector_f and x.ndim and x.size:  # a 0-d x makes vector_f return one number
-        problems.add(InputError)
-    return problems
+        return {InputTypeError}
+    if not x.flags.writeable or not np.isfinite(x).all():
+        return {InputError}
+    with np.errstate(over="ignore"):
+        f_overflows = f is f2_quiet and x.size and not np.isfinite(np.sum(x * x))
+    return {InputError} if f_overflows or (f is vector_f and x.ndim and x.size) else set()
 
 
 def check_central_difference(x: np.ndarray, grad: np.ndarray) -> None:
@@ -385,13 +393,15 @@ def check_central_difference(x: np.ndarray, grad: np.ndarray) -> None:
 
 
 @PROFILE
-@given(FUNCTIONS, GRAD_POINTS)
-def test_numerical_gradient(f, x):
+@given(FUNCTIONS, GRAD_POINTS, st.integers(0, 9))
+def test_numerical_gradient(f, x, read_only):
     before = x.copy() if isinstance(x, np.ndarray) else None
+    if before is not None and not read_only:
+        x.flags.writeable = False
 
     def check(grad):
         assert same_bits(x, before), "x restored bit for bit"
-        if f is F2:
+        if f is f2_quiet:
             check_central_difference(x, grad)
     attempt("numerical_gradient", lambda: numerical_gradient(f, x), float_problems(x, f), check)
     if before is not None and before.dtype == np.float64:
@@ -482,7 +492,7 @@ def params_and_grads(draw: st.DrawFn) -> tuple[Any, Any]:
     params = {k: draw(hnp.arrays(dtype, s, elements=finite(1e100) if dtype is np.float64 else None))
               for k, s in zip(keys, shapes, strict=True)}
     grads = {k: draw(float_arrays(s, finite(1e100))) for k, s in zip(keys, shapes, strict=True)}
-    change = draw(mostly(st.just(0), st.integers(1, 4), share=1))
+    change = draw(mostly(st.just(0), st.integers(1, 5), share=1))
     if change == 1 and keys:
         grads.pop(keys[0])
     elif change == 2:
@@ -490,7 +500,9 @@ def params_and_grads(draw: st.DrawFn) -> tuple[Any, Any]:
     elif change == 3 and keys:
         grads[keys[0]] = np.zeros((*np.shape(grads[keys[0]]), 1))
     elif change == 4:
-        return draw(st.sampled_from([[1.0], (1.0,), "params"])), grads
+        return draw(st.sampled_from([[1.0], (1.0,), "params", None])), grads
+    elif change == 5 and keys:
+        params[keys[0]] = draw(st.sampled_from([np.array(["x"]), None, [1.0], True, np.array([True])]))
     return params, grads
 
 
@@ -498,11 +510,19 @@ def params_and_grads(draw: st.DrawFn) -> tuple[Any, Any]:
 @given(params_and_grads(), LEARNING_RATES)
 def test_sgd_update(pg, lr):
     params, grads = pg
+
+    def numeric(v: Any) -> bool:
+        return isinstance(v, np.ndarray | float | int) and np.asarray(v).dtype.kind in "iuf"
     problems = set()
-    if positive_problem(lr) or not isinstance(params, dict) or params.keys() != grads.keys() or any(
-            np.shape(p) != np.shape(grads[k]) for k, p in params.items()):
+    if positive_problem(lr) or not isinstance(params, dict) or params.keys() != grads.keys():
         problems.add(InputError)
-    saved = ({k: v.copy() for k, v in params.items()} if isinstance(params, dict) else None,
+    else:  # key by key: a non-numeric value, else a shape off
+        for k, p in params.items():
+            if not numeric(p) or not numeric(grads[k]):
+                problems.add(InputTypeError)
+            elif np.shape(p) != np.shape(grads[k]):
+                problems.add(InputError)
+    saved = ({k: np.copy(v) for k, v in params.items()} if isinstance(params, dict) else None,
              {k: v.copy() for k, v in grads.items()})
 
     def check(new):
@@ -577,22 +597,33 @@ def test_two_layer_net_init(n_in, n_hidden, n_out, std, seed):
 
 
 @st.composite
-def net_calls(draw: st.DrawFn, reach: float = 1e300) -> tuple[TwoLayerNet, Any, Any, tuple]:
+def net_calls(draw: st.DrawFn, reach: float = np.inf) -> tuple[TwoLayerNet, Any, Any, tuple]:
     """A seeded net (weights std <= 10), an x mostly shaped for it, a t fitted to its predictions, and
     the net's arguments (sizes, weight_init_std, seed), for R."""
     n_in, n_hidden, n_out = (draw(st.integers(1, 4)) for _ in range(3))
     std, seed = draw(st.sampled_from([0.01, 1.0, 10.0])), draw(st.integers(0, 99))
     net = TwoLayerNet(n_in, n_hidden, n_out, std, seed)
-    # |x| <= reach keeps x @ W1 finite: beyond it the product overflows, and an Inf in x warns before
-    # the error (both xfail below). ANY_INPUT still brings Inf in arrays of the wrong shape.
+    # NaN and Inf in x are refused; a finite x whose x @ W1 overflows to NaN is a NumericalError. Only
+    # the cross-language test keeps |x| <= reach: where the product overflows, whether to NaN depends
+    # on the summation order.
     shaped = st.one_of(st.just((n_in,)), st.tuples(st.integers(0, 5), st.just(n_in)))
-    x = draw(mostly(st.one_of(float_arrays(shaped, finite(reach)), float_arrays(shaped, finite(reach)),
-                              float_arrays(shaped, st.one_of(finite(reach), st.just(np.nan))),
+    largest = min(reach, float(np.finfo(np.float64).max))
+    x = draw(mostly(st.one_of(float_arrays(shaped, finite(min(largest, 1e300))),
+                              float_arrays(shaped, finite(largest)),
+                              float_arrays(shaped, st.one_of(finite(largest),
+                                                             st.sampled_from([np.nan, np.inf, -np.inf]))),
                               hnp.arrays(np.int64, shaped, elements=st.integers(-9, 9))), ANY_INPUT))
     xf = as_numeric(x)
     assume(xf is None or not (np.abs(xf) > reach).any())  # ANY_INPUT's Inf and 1e308 too
     y_shape = (*np.shape(x)[:-1], n_out) if isinstance(x, np.ndarray) and x.ndim else ()
     return net, x, draw(targets(y_shape)), (np.array([n_in, n_hidden, n_out], dtype=np.float64), std, seed)
+
+
+def overflow(x: Any) -> set[type]:
+    """A NumericalError may come for a finite x beyond 1e300: x @ W1 can overflow to NaN (std <= 10)."""
+    xf = as_numeric(x)
+    huge = xf is not None and xf.size and np.isfinite(xf).all() and np.abs(xf).max() > 1e300
+    return {NumericalError} if huge else set()
 
 
 def x_problems(net: TwoLayerNet, x: Any) -> set[type]:
@@ -626,7 +657,7 @@ def test_predict(call):
         assert (np.abs(y2.sum(axis=1) - 1) <= y2.shape[1] * EPS).all(), "rows sum to 1"
         fw, scales, _ = exact_net(net, x)
         within(y2, o.round_array(fw["y"], y2.shape), "network", scales["y"])
-    attempt("TwoLayerNet.predict", lambda: net.predict(x), x_problems(net, x), check)
+    attempt("TwoLayerNet.predict", lambda: net.predict(x), x_problems(net, x), check, overflow(x))
 
 
 def net_problems(net: TwoLayerNet, x: Any, t: Any) -> set[type]:
@@ -653,8 +684,8 @@ def test_loss_and_accuracy(call):
         labels = labels_from(t, net.predict(x))
         hits = np.argmax(np.atleast_2d(net.predict(x)), axis=1) == labels
         assert acc == np.sum(hits) / hits.size and 0 <= acc <= 1  # the exact class: count / n
-    attempt("TwoLayerNet.loss", lambda: net.loss(x, t), problems, check_loss)
-    attempt("TwoLayerNet.accuracy", lambda: net.accuracy(x, t), problems, check_accuracy)
+    attempt("TwoLayerNet.loss", lambda: net.loss(x, t), problems, check_loss, overflow(x))
+    attempt("TwoLayerNet.accuracy", lambda: net.accuracy(x, t), problems, check_accuracy, overflow(x))
 
 
 @PROFILE
@@ -675,11 +706,11 @@ def test_gradient(call):
         expected = {k: o.round_array(exact[k], net.shapes[k]) for k in PARAM_KEYS}
         verdict = compare(grads, expected, POLICY["network"], scales["grads"])
         assert verdict.passed, verdict.where
-    attempt("TwoLayerNet.gradient", lambda: net.gradient(x, t), net_problems(net, x, t), check)
+    attempt("TwoLayerNet.gradient", lambda: net.gradient(x, t), net_problems(net, x, t), check, overflow(x))
 
 
 @SLOW
-@given(net_calls(reach=1e150), st.sampled_from(["series", "plain", "series", "Series", None, 3]))
+@given(net_calls(reach=1e300), st.sampled_from(["series", "plain", "series", "Series", None, 3]))
 def test_net_numerical_gradient(call, method):
     net, x, t, _ = call
     problems = x_problems(net, x) or ({InputError} if method not in ("series", "plain") else
@@ -696,7 +727,8 @@ def test_net_numerical_gradient(call, method):
             backprop = net.gradient(x, t)
             for k, g in grads.items():
                 assert (np.abs(g - backprop[k]) <= 1e-4 * (1 + np.abs(backprop[k]).max())).all(), k
-    attempt("TwoLayerNet.numerical_gradient", lambda: net.numerical_gradient(x, t, method), problems, check)
+    attempt("TwoLayerNet.numerical_gradient", lambda: net.numerical_gradient(x, t, method), problems, check,
+            overflow(x))
 
 
 @st.composite
@@ -787,7 +819,8 @@ R_HELPERS = """function(env) local({
       error = function(e) list(kind = "other", value = conditionMessage(e)))
   }
 }, envir = new.env(parent = env))"""
-R_KIND = {"InputError": "dlfs_input_error", "InputTypeError": "dlfs_input_type_error"}
+R_KIND = {"InputError": "dlfs_input_error", "InputTypeError": "dlfs_input_type_error",
+          "NumericalError": "dlfs_numerical_error"}
 
 
 @pytest.fixture(scope="module")
@@ -1011,6 +1044,12 @@ def test_contract_numerical_gradient_read_only():
 
 def test_contract_numerical_gradient_nonfinite_x():
     clear_or_valid(lambda: numerical_gradient(F2, np.array([np.inf, 1.0])))
+
+
+@known("TwoLayerNet.numerical_gradient('series'): a finite x whose x @ W1 overflows leaks a RuntimeWarning "
+       "(overflow in matmul, fast_gradient.series_numerical_gradient); net_calls(reach=1e300) avoids it")
+def test_known_series_gradient_overflow():
+    clear_or_valid(lambda: TwoLayerNet(1, 1, 1, 1.0, 0).numerical_gradient(np.array([1.79e308]), np.array(0)))
 
 
 # ---------------------------------------------------------------- the counts file
