@@ -1229,9 +1229,18 @@ main <- function(args) {
 }
 
 if (sys.nframe() == 0L) {
-  script <- sub("^--file=", "",
-                grep("^--file=", commandArgs(FALSE), value = TRUE)[[1L]])
-  load_training(dirname(dirname(normalizePath(script))), globalenv())
-  blas_single_thread()
-  quit(save = "no", status = main(commandArgs(trailingOnly = TRUE)))
+  # Rscript exits 0 on an interrupt nobody catches: one while the modules
+  # load is the contract's 130 too.
+  status <- tryCatch({
+    script <- sub("^--file=", "",
+                  grep("^--file=", commandArgs(FALSE), value = TRUE)[[1L]])
+    load_training(dirname(dirname(normalizePath(script))), globalenv())
+    blas_single_thread()
+    main(commandArgs(trailingOnly = TRUE))
+  }, interrupt = function(e) {
+    message("train: interrupted before the first checkpoint; nothing to ",
+            "resume")
+    130L
+  })
+  quit(save = "no", status = status)
 }

@@ -556,7 +556,7 @@ test_that("a real SIGINT exits 130 at a complete checkpoint", {
     "Rscript", c(file.path(root, "r", "train.R"),
                  common(data_dir, out, "--iters", "1000000", "--eval-every",
                         "10")),
-    stdout = "|", stderr = "|"
+    stderr = file.path(dirname(out), "stderr.txt")
   )
   withr::defer(if (proc$is_alive()) proc$kill())
   # Wait (bounded) until training has written a few checkpoints.
@@ -571,7 +571,7 @@ test_that("a real SIGINT exits 130 at a complete checkpoint", {
   proc$interrupt()
   proc$wait(60000)
   expect_identical(proc$get_exit_status(), 130L)
-  err <- proc$read_all_error_lines()
+  err <- readLines(file.path(dirname(out), "stderr.txt"))
   expect_length(err, 1L)
   n <- load_state(out)$iterations_done
   expect_identical(err, sprintf(paste(
@@ -584,37 +584,55 @@ test_that("a real SIGINT exits 130 at a complete checkpoint", {
   expect_false(file.exists(file.path(out, "summary.json")))
 })
 
-test_that("a SIGKILLed run leaves no evaluator process behind", {
+test_that("^C or SIGKILL leave no evaluator process behind", {
   skip_on_os("windows")
   fashion <- "/usr/share/datasets/fashion-mnist"
   skip_if_not(dir.exists(fashion), "no Fashion-MNIST")
   out <- file.path(withr::local_tempdir(), "run")
-  # The test set makes even 2000 training images worth the evaluator.
-  proc <- processx::process$new(
-    "Rscript", c(file.path(root, "r", "train.R"), "--data-dir", fashion,
-                 "--out", out, "--train-limit", "2000", "--iters", "1000000",
-                 "--quiet")
-  )
-  withr::defer(if (proc$is_alive()) proc$kill())
-  children <- list()
-  for (poll in 1:600) {
-    children <- tryCatch(ps::ps_children(proc$as_ps_handle()),
-                         error = function(e) list())
-    if (file.exists(file.path(out, "checkpoint.bin")) &&
-          length(children) > 0L) {
-      break
+  # The training process and its evaluator, once it has written a checkpoint
+  # past iteration `after` (the test set makes even 2000 training images
+  # worth an evaluator; the data's checksum process is gone by then).
+  done <- function() {
+    tryCatch(load_state(out)$iterations_done, error = function(e) -1)
+  }
+  start <- function(args, after = -1) {
+    caller <- parent.frame()
+    proc <- processx::process$new(
+      "Rscript", c(file.path(root, "r", "train.R"), args),
+      stderr = file.path(dirname(out), "stderr.txt")
+    )
+    withr::defer(if (proc$is_alive()) proc$kill(), envir = caller)
+    children <- list()
+    for (poll in 1:600) {
+      children <- tryCatch(ps::ps_children(proc$as_ps_handle()),
+                           error = function(e) list())
+      if (done() > after && length(children) > 0L || !proc$is_alive()) break
+      Sys.sleep(0.1)
     }
-    Sys.sleep(0.1)
+    expect_length(children, 1L)
+    list(proc = proc, children = children)
   }
-  expect_length(children, 1L)
-  # Only the training process: processx's kill() would take its children.
-  tools::pskill(proc$get_pid(), tools::SIGKILL)
-  gone <- function() !any(vapply(children, ps::ps_is_running, TRUE))
-  for (poll in 1:300) {
-    if (gone()) break
-    Sys.sleep(0.1)
+  gone <- function(children) {
+    for (poll in 1:300) {
+      if (!any(vapply(children, ps::ps_is_running, TRUE))) return(TRUE)
+      Sys.sleep(0.1)
+    }
+    FALSE
   }
-  expect_true(gone())
+  run <- start(c("--data-dir", fashion, "--out", out, "--train-limit",
+                 "2000", "--iters", "1000000", "--quiet"))
+  # ^C to the training process alone: it stops the evaluator itself.
+  run$proc$interrupt()
+  run$proc$wait(60000)
+  expect_identical(run$proc$get_exit_status(), 130L)
+  expect_match(readLines(file.path(dirname(out), "stderr.txt")),
+               "^train: interrupted; ")
+  expect_true(gone(run$children))
+  # SIGKILL to the training process alone (processx's kill() would take its
+  # children too): the evaluator notices and ends.
+  run <- start(c("--resume", out, "--quiet"), after = done())
+  tools::pskill(run$proc$get_pid(), tools::SIGKILL)
+  expect_true(gone(run$children))
 })
 
 test_that("Python's CLI runs the same experiment: same accuracies", {
