@@ -10,7 +10,7 @@ import numpy as np
 
 from python.cases import TEST_FUNCTIONS
 from python.errors import DlfsError
-from python.fixtures_io import FIXTURES_DIR
+from python.fixtures_io import FIXTURES_DIR, verify_policy_file
 from python.functions import cross_entropy_error, mean_squared_error, sigmoid, sigmoid_grad, softmax
 from python.gradient import gradient_descent, numerical_gradient
 from python.optimizer import sgd_update
@@ -85,8 +85,8 @@ def run_case(case: dict, net_args: dict) -> Outcome:
 
 
 def load_catalogue(path: Path = CATALOGUE) -> dict:
-    """The catalogue file."""
-    return json.loads(Path(path).read_text())
+    """The catalogue file, after its manifest checksum."""
+    return json.loads(verify_policy_file(Path(path).name, Path(path).parent).read_text())
 
 
 def run_all(path: Path = CATALOGUE) -> list[Outcome]:

@@ -282,6 +282,21 @@ def load_manifest(root: Path = FIXTURES_DIR) -> dict:
     return manifest
 
 
+def verify_policy_file(name: str, root: Path = FIXTURES_DIR) -> Path:
+    """The path of a hand-written policy file (tolerances.json, ...), after its manifest checksum."""
+    path = Path(root) / name
+    manifest = load_manifest(root)
+    listed = manifest.get("policy_files")
+    if type(listed) is not dict or type(listed.get(name)) is not str:
+        raise FixtureError(f"{Path(root) / 'manifest.json'}: no policy_files checksum for {name}: run "
+                           "`make fixtures`")
+    if not path.is_file():
+        raise FixtureError(f"{path} is missing")
+    if file_sha256(path) != listed[name]:
+        raise FixtureError(f"{path}: sha256 does not match the manifest's (edited since `make fixtures`?)")
+    return path
+
+
 def tolerance_classes(root: Path = FIXTURES_DIR) -> set[str]:
     """Names of the tolerance classes a case may use."""
     path = Path(root) / "tolerances.json"

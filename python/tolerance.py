@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from python.fixtures_io import FIXTURES_DIR
+from python.fixtures_io import FIXTURES_DIR, verify_policy_file
 
 EPS = float(np.finfo(np.float64).eps)
 
 
 def load_policy(root: Path = FIXTURES_DIR) -> dict:
-    """The classes of fixtures/tolerances.json."""
-    return json.loads((root / "tolerances.json").read_text())["classes"]
+    """The classes of fixtures/tolerances.json, after its manifest checksum."""
+    return json.loads(verify_policy_file("tolerances.json", root).read_text())["classes"]
 
 
 def ulp(values: np.ndarray) -> np.ndarray:

@@ -137,7 +137,8 @@ run_bad_input <- function(case, net_args) {
 #' @return A list of run_bad_input() results, each with its case.
 run_bad_inputs <- function(
     path = file.path(fixtures_root, "bad_inputs.json")) {
-  doc <- jsonlite::fromJSON(path, simplifyVector = FALSE)
+  doc <- jsonlite::fromJSON(verify_policy_file(basename(path), dirname(path)),
+                            simplifyVector = FALSE)
   lapply(doc$cases, function(case) {
     c(run_bad_input(case, doc$net), list(case = case))
   })

@@ -536,6 +536,29 @@ load_manifest <- function(root = fixtures_root) {
   manifest
 }
 
+#' The path of a hand-written policy file, after its manifest checksum
+#'
+#' tolerances.json, bad_inputs.json, ...: a changed byte would loosen or
+#' drop checks silently.
+#'
+#' @param name File name in the fixtures directory.
+#' @param root The fixtures directory.
+#' @return The path.
+verify_policy_file <- function(name, root = fixtures_root) {
+  path <- file.path(root, name)
+  listed <- load_manifest(root)[["policy_files"]][[name]]
+  if (!is.character(listed) || length(listed) != 1L) {
+    fixture_error(file.path(root, "manifest.json"),
+                  ": no policy_files checksum for ", name, ": run `make fixtures`")
+  }
+  if (!file.exists(path) || dir.exists(path)) fixture_error(path, " is missing")
+  if (!identical(file_sha256(path), listed)) {
+    fixture_error(path, ": sha256 does not match the manifest's ",
+                  "(edited since `make fixtures`?)")
+  }
+  path
+}
+
 #' Names of the tolerance classes a case may use
 #'
 #' @param root The fixtures directory.

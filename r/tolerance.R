@@ -8,7 +8,7 @@ eps <- .Machine$double.eps
 #' @param root The fixtures directory.
 #' @return Named list of classes.
 load_policy <- function(root = fixtures_root) {
-  path <- file.path(root, "tolerances.json")
+  path <- verify_policy_file("tolerances.json", root)
   jsonlite::fromJSON(path, simplifyVector = FALSE)$classes
 }
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from python.fixtures_io import verify_policy_file
 from python.mnist import write_idx
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGUE = json.loads((ROOT / "fixtures" / "bad_cli.json").read_text())
+CATALOGUE = json.loads(verify_policy_file("bad_cli.json").read_text())
 ROBUSTNESS = ROOT / "build" / "robustness"
 COMMANDS = {"python": [sys.executable, "-m", "python.train"], "r": ["Rscript", str(ROOT / "r" / "train.R")]}
 EARLIER = "iter,loss\n0,2.302585\n"  # an earlier run's metrics.csv, which must survive

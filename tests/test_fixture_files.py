@@ -1,6 +1,7 @@
 """The fixture files themselves: schema, manifest checksums, bit checksums, tamper detection."""
 
 import json
+import re
 import shutil
 
 import jsonschema
@@ -158,3 +159,24 @@ def test_malformed_manifest_is_an_error_naming_it(fixture_copy, text, problem):
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
     with pytest.raises(FixtureError, match=rf"manifest.json: {problem}"):
         functions(fixture_copy)
+
+
+@pytest.mark.parametrize("name", ["tolerances.json", "bad_inputs.json", "bad_cli.json", "schema.json",
+                                  "bad_inputs.schema.json"])
+def test_a_changed_byte_in_a_policy_file_is_caught(name, tmp_path):
+    import shutil
+
+    from python.fixtures_io import verify_policy_file
+    from python.tolerance import load_policy
+
+    root = tmp_path / "fixtures"
+    shutil.copytree(FIXTURES_DIR, root)
+    assert verify_policy_file(name, root) == root / name
+    data = bytearray((root / name).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (root / name).write_bytes(bytes(data))
+    with pytest.raises(FixtureError, match=re.escape(name)):
+        verify_policy_file(name, root)
+    if name == "tolerances.json":
+        with pytest.raises(FixtureError, match=r"tolerances\.json"):
+            load_policy(root)

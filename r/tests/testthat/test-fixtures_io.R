@@ -214,3 +214,22 @@ test_that("a malformed manifest is an error naming it", {
                  class = "dlfs_fixture_error")
   }
 })
+
+test_that("a changed byte in a policy file is caught, naming it", {
+  root <- file.path(withr::local_tempdir(), "fixtures")
+  dir.create(root)
+  file.copy(list.files(fixtures_root, full.names = TRUE), root,
+            recursive = TRUE)
+  for (name in c("tolerances.json", "bad_inputs.json", "bad_cli.json")) {
+    expect_identical(verify_policy_file(name, root), file.path(root, name))
+    path <- file.path(root, name)
+    bytes <- readBin(path, "raw", file.size(path))
+    middle <- length(bytes) %/% 2L
+    bytes[middle] <- xor(bytes[middle], as.raw(1L))
+    writeBin(bytes, path)
+    expect_error(verify_policy_file(name, root), name, fixed = TRUE,
+                 class = "dlfs_fixture_error")
+  }
+  expect_error(load_policy(root), "tolerances.json", fixed = TRUE,
+               class = "dlfs_fixture_error")
+})
