@@ -99,14 +99,15 @@ def difference_quotient(series: list[Array], basis: Array, w: Array) -> Array:
 def series_numerical_gradient(params: dict[str, Array], x: Array,
                               labels: NDArray[np.intp]) -> dict[str, Array]:
     """Central differences of the loss at w +- h for every weight, from one forward pass."""
+    # Checked first: inputs this large would also overflow the forward pass below.
+    scale = 2 * H * max(1.0, np.abs(x).max(initial=0.0)) * max(1.0, np.abs(params["W2"]).max(initial=0.0))
+    if scale > SERIES_LIMIT:
+        raise SeriesRangeError(f"inputs or weights too large for the series method (scale {scale:.3g})")
     a1 = x @ params["W1"] + params["b1"]
     z1 = sigmoid(a1)
     a2 = z1 @ params["W2"] + params["b2"]
     e = np.exp(a2 - a2.max(axis=1, keepdims=True))
     p = e / e.sum(axis=1, keepdims=True)
-    scale = 2 * H * max(1.0, np.abs(x).max(initial=0.0)) * max(1.0, np.abs(params["W2"]).max(initial=0.0))
-    if scale > SERIES_LIMIT:
-        raise SeriesRangeError(f"inputs or weights too large for the series method (scale {scale:.3g})")
     n, k_out = p.shape
     hidden = loss_series(p, labels, params["W2"], sigmoid_series(z1))
     x1 = np.concatenate([x, np.ones((n, 1))], axis=1)  # b1 acts on an input of 1

@@ -119,9 +119,14 @@ class TwoLayerNet:
             shape = (*x.shape[:-1], self.shapes["W2"][1])
             labels = labels_of(t, np.broadcast_to(0.0, shape)).reshape(-1)
             try:
-                return series_numerical_gradient(self._params, x2, labels)
+                grads = series_numerical_gradient(self._params, x2, labels)
             except SeriesRangeError:
                 pass  # steps too large for the series: fall back to the definition
+            else:
+                if all(np.isfinite(g).all() for g in grads.values()):
+                    return grads
+                self.predict(x)  # NaN predictions raise the NumericalError naming the cause
+
         trial = {k: v.copy() for k, v in self._params.items()}
 
         def loss_at(key: str, w: Array) -> float:

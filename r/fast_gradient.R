@@ -174,10 +174,7 @@ difference_quotient <- function(series, basis, w) {
 #' @return Named list W1, b1, W2, b2 (biases plain vectors).
 series_numerical_gradient <- function(params, x, labels) {
   n <- nrow(x)
-  a1 <- x %*% params$W1 + rep(params$b1, each = n)
-  z1 <- sigmoid(a1)
-  a2 <- z1 %*% params$W2 + rep(params$b2, each = n)
-  p <- softmax(a2)
+  # Checked first: inputs this large would also overflow the forward pass.
   scale <- 2 * h_step * max(1, abs(x)) * max(1, abs(params$W2))
   if (scale > series_limit) {
     stop(structure(class = c("series_range_error", "error", "condition"),
@@ -185,6 +182,10 @@ series_numerical_gradient <- function(params, x, labels) {
                      "inputs or weights too large for the series method",
                      "(scale %.3g)"), scale), call = NULL)))
   }
+  a1 <- x %*% params$W1 + rep(params$b1, each = n)
+  z1 <- sigmoid(a1)
+  a2 <- z1 %*% params$W2 + rep(params$b2, each = n)
+  p <- softmax(a2)
   k_out <- ncol(p)
   hidden <- loss_series(p, labels, params$W2, sigmoid_series(z1))
   first <- difference_quotient(hidden, cbind(x, 1), rbind(params$W1,

@@ -296,9 +296,13 @@ numerical_gradient.TwoLayerNet <- function( # nolint: object_name_linter.
       # Steps too large for the series: fall back to the definition.
       series_range_error = function(e) NULL
     )
-    if (!is.null(grads)) {
+    if (!is.null(grads) && all(vapply(grads, function(g) all(is.finite(g)),
+                                      logical(1L)))) {
       return(grads)
     }
+    # NaN predictions signal the numerical error naming the cause; anything
+    # else non-finite goes to the plain definition.
+    if (!is.null(grads)) predict(net, x)
   }
   trial <- net$params
   loss_at <- function(key, w) {
