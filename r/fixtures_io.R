@@ -549,7 +549,8 @@ verify_policy_file <- function(name, root = fixtures_root) {
   listed <- load_manifest(root)[["policy_files"]][[name]]
   if (!is.character(listed) || length(listed) != 1L) {
     fixture_error(file.path(root, "manifest.json"),
-                  ": no policy_files checksum for ", name, ": run `make fixtures`")
+                  ": no policy_files checksum for ", name,
+                  ": run `make fixtures`")
   }
   if (!file.exists(path) || dir.exists(path)) fixture_error(path, " is missing")
   if (!identical(file_sha256(path), listed)) {

@@ -265,15 +265,21 @@ find_idx_file <- function(data_dir, stem) {
 #'
 #' @param expr An expression, evaluated in the child (or at once where R
 #'   cannot fork).
-#' @return A function of no arguments that waits for the value and returns
-#'   it (call it once).
+#' @return A function that waits for the value and returns it (call it
+#'   once); with discard = TRUE it stops the process instead, for a caller
+#'   that failed before it needed the value.
 in_background <- function(expr) {
   if (.Platform$OS.type != "unix") {
     value <- expr
-    return(function() value)
+    return(function(discard = FALSE) value)
   }
   job <- parallel::mcparallel(expr, silent = TRUE)
-  function() {
+  function(discard = FALSE) {
+    if (discard) { # the caller failed: stop and reap the process, no value
+      tools::pskill(job$pid, tools::SIGKILL)
+      parallel::mccollect(job, wait = TRUE)
+      return(invisible(NULL))
+    }
     value <- parallel::mccollect(job)[[1L]]
     if (inherits(value, "try-error")) stop(attr(value, "condition"))
     value
@@ -290,7 +296,10 @@ load_dataset <- function(data_dir) {
   paths <- vapply(stems, function(stem) find_idx_file(data_dir, stem), "")
   # digest's SHA-256 takes as long as reading the files: a forked process
   # computes it meanwhile.
-  shas <- in_background(vapply(paths, sha256_file, "", USE.NAMES = FALSE))
+  sha_job <- in_background(vapply(paths, sha256_file, "", USE.NAMES = FALSE))
+  collected <- FALSE
+  # A reader error below must not leave the process behind.
+  on.exit(if (!collected) sha_job(discard = TRUE), add = TRUE)
   train <- read_images(paths[["train_images"]], checksum = FALSE)
   t_train <- read_labels(paths[["train_labels"]], checksum = FALSE)
   test <- read_images(paths[["test_images"]], checksum = FALSE)
@@ -309,7 +318,8 @@ load_dataset <- function(data_dir) {
     idx_error(paths[["test_images"]], "images are %s, training images are %s",
               toString(test$image_shape), toString(train$image_shape))
   }
-  shas <- shas()
+  shas <- sha_job()
+  collected <- TRUE
   files <- lapply(seq_along(stems), function(k) {
     list(path = normalizePath(paths[[k]]), sha256 = shas[[k]])
   })
