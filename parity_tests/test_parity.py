@@ -10,7 +10,7 @@ from parity_tests.gradcheck import gradcheck_rows
 from parity_tests.r_bridge import CaseError, RBridge, SetupError, check_r
 from parity_tests.run import ROOT, main, run_parity
 from python.cases import run_case
-from python.fixtures_io import functions, load_cases
+from python.fixtures_io import file_sha256, functions, load_cases
 from python.tolerance import bound_of, load_policy
 
 
@@ -157,6 +157,13 @@ def test_bad_input_section_fails_on_a_case_not_refused(r_bridge, tmp_path):
                 "args": {"x": 0.5}, "error": "InputError", "mentions": ["x"]}
     catalogue["cases"] = [catalogue["cases"][0], accepted]
     (tmp_path / "bad_inputs.json").write_text(json.dumps(catalogue))
+    # A deliberate edit: the manifest's checksum follows it (an unlisted edit is refused).
+    manifest = json.loads((ROOT / "fixtures" / "manifest.json").read_text())
+    manifest["policy_files"]["bad_inputs.json"] = file_sha256(tmp_path / "bad_inputs.json")
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    for entry in manifest["files"].values():
+        (tmp_path / entry["path"]).parent.mkdir(exist_ok=True)
+        (tmp_path / entry["path"]).write_bytes((ROOT / "fixtures" / entry["path"]).read_bytes())
     rows = bad_input_rows(r_bridge, tmp_path)
     assert [r["verdict"] for r in rows] == ["FAIL"]
     assert "a valid call listed as bad" in rows[0]["misses"][0]
