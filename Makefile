@@ -27,7 +27,9 @@ test: setup lint-python test-python lint-r test-r check-fixtures parity mutants
 lint-python: setup
 	$(VENV)/bin/ruff check python tests fixtures parity_tests bench
 
+# The robustness records are rewritten by this run's tests: none may survive from an earlier one.
 test-python: setup
+	rm -rf build/robustness
 	$(PY) -m pytest tests parity_tests/test_parity.py
 
 lint-r: setup

@@ -16,7 +16,8 @@ def sgd_update(params: Params, grads: Params, lr: float = 0.01) -> Params:
                          f"and {describe_keys(grads)}")
     for key, p in params.items():
         for name, value in (("params", p), ("grads", grads[key])):
-            if not isinstance(value, np.ndarray | float | int) or np.asarray(value).dtype.kind not in "iuf":
+            if not isinstance(value, np.ndarray | np.generic | float | int) or \
+                    np.asarray(value).dtype.kind not in "iuf":
                 raise InputTypeError(f"{name}[{key!r}] must be a numeric array, got {type(value).__name__}")
         if np.shape(p) != np.shape(grads[key]):
             raise InputError(f"{key}: param shape {np.shape(p)} != grad shape {np.shape(grads[key])}")

@@ -56,8 +56,9 @@ def clear_run_files(out: Path) -> None:
 
 
 def remove_stale_tmp(out: Path) -> list[str]:
-    """Delete the temporary files (.NAME.XXXX.tmp) an interrupted write left in out; their names."""
-    stale = sorted(p.name for p in Path(out).glob(".*.tmp") if p.is_file())
+    """Delete the .NAME.XXXX.tmp files (NAME a run file) a killed write left in out; their names."""
+    stale = sorted(p.name for p in Path(out).glob(".*.tmp")
+                   if p.is_file() and any(p.name.startswith(f".{name}.") for name in RUN_FILES))
     for name in stale:
         (Path(out) / name).unlink(missing_ok=True)
     return stale

@@ -53,6 +53,10 @@ class TwoLayerNet:
     @params.setter
     def params(self, new: Params) -> None:
         """Replace all weights at once, after checking keys, shapes and dtype."""
+        self._params = self.checked_params(new)
+
+    def checked_params(self, new: Params) -> Params:
+        """new, after checking its keys, and each array's dtype and shape against the net's."""
         if not isinstance(new, dict) or sorted(new) != sorted(PARAM_KEYS):
             got = tuple(new) if isinstance(new, dict) else type(new).__name__
             raise InputError(f"params must be a dict with keys {PARAM_KEYS}, got {got}")
@@ -67,7 +71,7 @@ class TwoLayerNet:
             if value.shape != self.shapes[key]:
                 raise InputError(f"params['{key}'] must have shape {self.shapes[key]}, got {value.shape}")
             checked[key] = value
-        self._params = checked
+        return checked
 
     def check_input(self, x: ArrayLike, finite: bool = True) -> Array:
         """x as a float64 batch of shape (n, input_size), finite (unless finite=False: not checked yet)."""
@@ -86,8 +90,8 @@ class TwoLayerNet:
         return x
 
     def predict(self, x: ArrayLike, params: Params | None = None) -> Array:
-        """Class probabilities for each row of x."""
-        p = self._params if params is None else params
+        """Class probabilities for each row of x (with params: those weights, checked, not the net's)."""
+        p = self._params if params is None else self.checked_params(params)
         x = self.check_input(x, finite=False)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is diagnosed by require_no_nan
             a1 = x @ p["W1"]

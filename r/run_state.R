@@ -63,6 +63,10 @@ clear_run_files <- function(out) {
 remove_stale_tmp <- function(out) {
   stale <- sort(list.files(out, pattern = "^\\..*\\.tmp$", all.files = TRUE))
   stale <- stale[!dir.exists(file.path(out, stale))]
+  # Only the run's own temporaries (.NAME.XXXX.tmp, NAME a run file).
+  prefixes <- paste0(".", run_files(), ".")
+  ours <- vapply(stale, function(f) any(startsWith(f, prefixes)), logical(1L))
+  stale <- stale[ours]
   unlink(file.path(out, stale))
   invisible(stale)
 }

@@ -712,7 +712,6 @@ sgd_step <- function(net, grad_fn, x_cols, t_batch, lr) {
   if (is.null(grads)) return(list(net = net, loss = NaN))
   net$params <- sgd_update(net$params, grads, lr)
   loss <- tryCatch(loss_columns(net, x_cols, t_batch),
-                   dlfs_input_error = overflow,
                    dlfs_numerical_error = overflow)
   list(net = net, loss = if (is.null(loss)) NaN else loss)
 }

@@ -60,6 +60,16 @@ TwoLayerNet <- function( # nolint: object_name_linter.
 #' @param params Named list W1, b1 (plain vector), W2, b2 (plain vector).
 #' @return The net with the new params.
 set_params <- function(net, params) {
+  # [[<- has no TwoLayerNet method (only $<- has), so no unclass() needed.
+  net[["params"]] <- checked_params(net, params)
+  net
+}
+
+#' params, after checking its keys, and each array's type and shape
+#'
+#' @inheritParams set_params
+#' @return params in param_keys' order.
+checked_params <- function(net, params) {
   in_order <- check_param_keys(params)
   for (key in param_keys) {
     value <- params[[key]]
@@ -75,9 +85,7 @@ set_params <- function(net, params) {
       ))
     }
   }
-  # [[<- has no TwoLayerNet method (only $<- has), so no unclass() needed.
-  net[["params"]] <- if (in_order) params else params[param_keys]
-  net
+  if (in_order) params else params[param_keys]
 }
 
 #' Stop unless params is a list with exactly the keys W1, b1, W2, b2
@@ -130,6 +138,7 @@ has_shape <- function(value, want) {
 #' @param columns x is a matrix with one sample per column instead.
 #' @return x as double, its shape unchanged.
 check_input <- function(net, x, finite = TRUE, columns = FALSE) {
+  if (length(dim(x)) == 1L) dim(x) <- NULL # a 1-d array is a plain vector
   n_in <- net$shapes$W1[1L]
   cols <- if (is.matrix(x)) ncol(x) else if (is.null(dim(x))) length(x)
   if (columns) cols <- if (is.matrix(x)) nrow(x)
@@ -213,6 +222,7 @@ predict.TwoLayerNet <- function(object, x, params = object$params, ...) {
 #' @return Matrix of probabilities, one row per sample.
 forward <- function(net, x, params = net$params, columns = FALSE) {
   local_blas_matprod()
+  params <- checked_params(net, params)
   x <- check_input(net, x, finite = FALSE, columns = columns)
   x2 <- if (columns) x else as_batch(x)
   # ones %o% b repeats the bias on every row, as BLAS's outer product with

@@ -108,10 +108,12 @@ def test_out_guard_refuses_any_run_file_unless_forced(tmp_path):
 
 
 def test_stale_temporaries_are_removed_and_nothing_else(tmp_path):
-    for name in (".checkpoint.bin.x1.tmp", ".summary.json.y2.tmp", "metrics.csv", "keep.tmp", ".hidden"):
+    for name in (".checkpoint.bin.x1.tmp", ".summary.json.y2.tmp", "metrics.csv", "keep.tmp", ".hidden",
+                 ".notes.txt.z3.tmp"):
         (tmp_path / name).write_text("x")
     assert rs.remove_stale_tmp(tmp_path) == [".checkpoint.bin.x1.tmp", ".summary.json.y2.tmp"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".hidden", "keep.tmp", "metrics.csv"]
+    kept = [".hidden", ".notes.txt.z3.tmp", "keep.tmp", "metrics.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == kept
 
 
 def test_run_json_round_trip_and_errors(tmp_path):

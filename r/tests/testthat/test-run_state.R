@@ -47,9 +47,9 @@ test_that("an --out holding any run file is refused unless --force", {
 
 test_that("stale temporary files are removed, nothing else", {
   out <- withr::local_tempdir()
-  keep <- c("metrics.csv", "x.tmp", ".hidden", ".dir.tmp")
+  keep <- c("metrics.csv", "x.tmp", ".hidden", ".notes.txt.z3.tmp", ".dir.tmp")
   stale <- c(".checkpoint.bin.abc123.tmp", ".metrics.csv.q.tmp")
-  for (f in c(keep[1:3], stale)) writeLines("x", file.path(out, f))
+  for (f in c(keep[1:4], stale)) writeLines("x", file.path(out, f))
   dir.create(file.path(out, ".dir.tmp"))
   expect_identical(remove_stale_tmp(out), sort(stale))
   expect_setequal(list.files(out, all.files = TRUE, no.. = TRUE), keep)
