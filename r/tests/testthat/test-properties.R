@@ -779,7 +779,8 @@ draw_net_call <- function(gen) {
 #' dlfs_numerical_error may come too
 net_problems <- function(net, x, t, y_shape, with_t = TRUE) {
   if (!is.numeric(x)) return(type_error)
-  cols <- if (is.matrix(x)) ncol(x) else if (is.null(dim(x))) length(x)
+  # A plain vector or a 1-d array is one sample.
+  cols <- if (is.matrix(x)) ncol(x) else if (length(dim(x)) <= 1L) length(x)
   fits <- ndim_of(x) %in% 1:2 && identical(cols, net$shapes$W1[1L])
   if (!fits || length(x) == 0L || !all(is.finite(x))) return(input_error)
   with_overflow(x, if (with_t) label_problems(t, y_shape))
