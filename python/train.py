@@ -385,6 +385,20 @@ def train(a: argparse.Namespace, data: MnistData, net: TwoLayerNet, bar: "Progre
         evals = [(i // every, i, *accuracy[i]) for i in range(0, n, every)]
         tracker.save(out, TrainState(params, n, batches.state_after(n), losses[:n], evals))
 
+    due: list[tuple[int, Params]] = []  # periodic checkpoints whose losses or evaluations are still out
+
+    def write_due() -> None:
+        """Write the latest due checkpoint whose losses and evaluations are in; never wait for them.
+
+        Waiting here for the worker's evaluation of the previous epoch cost about 20% of the run.
+        """
+        ready = [k for k, (n, _) in enumerate(due) if done >= n and (n - 1) // every * every in accuracy]
+        if ready and diverged is None:
+            n, params = due[ready[-1]]
+            del due[:ready[-1] + 1]
+            evals = [(i // every, i, *accuracy[i]) for i in range(0, n, every)]
+            tracker.save(out, TrainState(params, n, batches.state_after(n), losses[:n], evals))
+
     start = time.perf_counter()
     failed = True
     try:
@@ -408,7 +422,9 @@ def train(a: argparse.Namespace, data: MnistData, net: TwoLayerNet, bar: "Progre
             while worker is not None and diverged is None and i + 1 - done > MAX_LAG:
                 record(worker.answers(wait=True))
             if diverged is None and (i + 1) % every == 0 and i + 1 < a.iters:
-                checkpoint(i + 1, params)
+                due.append((i + 1, params))
+            if due:
+                write_due()
             if diverged is not None:
                 break
         if diverged is None or tracker.checkpoint != diverged:
