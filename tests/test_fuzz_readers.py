@@ -341,26 +341,24 @@ def mutate_structure(doc: dict, rng: random.Random, sample: bool) -> tuple[str, 
     return level, *mutate_level(doc, case, level, rng)
 
 
+def mutate_keys(target: dict, bad: dict, rng: random.Random) -> str:
+    """Drop a required key, add an unknown one, or give a key a bad value; the change's name."""
+    key = rng.choice([*bad, "drop", "extra"])
+    if key == "drop":
+        del target[rng.choice(list(bad))]
+    elif key == "extra":
+        target["zz_extra"] = 1
+    else:
+        target[key] = copy.deepcopy(rng.choice(bad[key]))
+    return key
+
+
 def mutate_level(doc: dict, case: dict, level: str, rng: random.Random) -> tuple[str, int]:
     """The change of mutate_structure at one level of the document."""
     if level == "file":
-        key = rng.choice([*BAD_FILE, "drop", "extra"])
-        if key == "drop":
-            del doc[rng.choice(list(BAD_FILE))]
-        elif key == "extra":
-            doc["zz_extra"] = 1
-        else:
-            doc[key] = copy.deepcopy(rng.choice(BAD_FILE[key]))
-        return key, 1
+        return mutate_keys(doc, BAD_FILE, rng), 1
     if level == "case":
-        key = rng.choice([*BAD_CASE, "drop", "extra"])
-        if key == "drop":
-            del case[rng.choice(list(BAD_CASE))]
-        elif key == "extra":
-            case["zz_extra"] = 1
-        else:
-            case[key] = copy.deepcopy(rng.choice(BAD_CASE[key]))
-        return key, 1
+        return mutate_keys(case, BAD_CASE, rng), 1
     if level == "input":
         value = copy.deepcopy(rng.choice(BAD_INPUT))
         case["inputs"][rng.choice(list(case["inputs"]))] = value
