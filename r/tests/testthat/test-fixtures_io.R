@@ -53,17 +53,6 @@ test_that("int64 arrays become integer; scalars have length 1", {
   expect_identical(decode(scalar, "s"), 0.5)
 })
 
-# A private copy of the fixtures to damage.
-copy_fixtures <- function() {
-  dir <- tempfile("fixtures")
-  dir.create(file.path(dir, "cases"), recursive = TRUE)
-  file.copy(file.path(fixtures_root, c("manifest.json", "tolerances.json")),
-            dir)
-  file.copy(list.files(file.path(fixtures_root, "cases"), full.names = TRUE),
-            file.path(dir, "cases"))
-  dir
-}
-
 # Change one digit inside the first "data" array of a file.
 flip_one_digit <- function(path) {
   bytes <- readBin(path, "raw", file.size(path))
@@ -77,7 +66,7 @@ flip_one_digit <- function(path) {
 }
 
 test_that("a one-byte edit of a case file fails the manifest check", {
-  dir <- copy_fixtures()
+  dir <- copy_fixtures(fixtures_root)
   on.exit(unlink(dir, recursive = TRUE))
   expect_length(load_cases("sigmoid", dir), 6)
   flip_one_digit(file.path(dir, "cases", "sigmoid.json"))
@@ -86,7 +75,7 @@ test_that("a one-byte edit of a case file fails the manifest check", {
 })
 
 test_that("an edit with a refreshed manifest fails the array checksum", {
-  dir <- copy_fixtures()
+  dir <- copy_fixtures(fixtures_root)
   on.exit(unlink(dir, recursive = TRUE))
   path <- file.path(dir, "cases", "sigmoid.json")
   old <- file_sha256(path)
@@ -99,7 +88,7 @@ test_that("an edit with a refreshed manifest fails the array checksum", {
 })
 
 test_that("missing manifest, file or function, stale count or schema", {
-  dir <- copy_fixtures()
+  dir <- copy_fixtures(fixtures_root)
   on.exit(unlink(dir, recursive = TRUE))
   expect_error(load_cases("no_such_function", dir), "no fixture file",
                class = "dlfs_fixture_error")
@@ -138,7 +127,7 @@ rewrite_first_case <- function(dir, fn, edit) {
 }
 
 test_that("unknown schema versions are errors", {
-  dir <- copy_fixtures()
+  dir <- copy_fixtures(fixtures_root)
   on.exit(unlink(dir, recursive = TRUE))
   manifest <- file.path(dir, "manifest.json")
   lines <- readLines(manifest)
@@ -159,7 +148,7 @@ test_that("unknown schema versions are errors", {
 })
 
 test_that("cases breaking the schema are errors naming file and case", {
-  dir <- copy_fixtures()
+  dir <- copy_fixtures(fixtures_root)
   on.exit(unlink(dir, recursive = TRUE))
   first <- load_cases("sigmoid", dir)[[1]]$id
   rewrite_first_case(dir, "sigmoid", function(case) {
@@ -179,7 +168,7 @@ test_that("cases breaking the schema are errors naming file and case", {
 })
 
 test_that("a class removed from tolerances.json is an error", {
-  dir <- copy_fixtures()
+  dir <- copy_fixtures(fixtures_root)
   on.exit(unlink(dir, recursive = TRUE))
   path <- file.path(dir, "tolerances.json")
   policy <- jsonlite::fromJSON(path, simplifyVector = FALSE)
@@ -194,7 +183,7 @@ test_that("a class removed from tolerances.json is an error", {
 })
 
 test_that("a malformed manifest is an error naming it", {
-  dir <- copy_fixtures()
+  dir <- copy_fixtures(fixtures_root)
   on.exit(unlink(dir, recursive = TRUE))
   path <- file.path(dir, "manifest.json")
   bad <- list(
@@ -216,10 +205,7 @@ test_that("a malformed manifest is an error naming it", {
 })
 
 test_that("a changed byte in a policy file is caught, naming it", {
-  root <- file.path(withr::local_tempdir(), "fixtures")
-  dir.create(root)
-  file.copy(list.files(fixtures_root, full.names = TRUE), root,
-            recursive = TRUE)
+  root <- copy_fixtures(fixtures_root)
   for (name in c("tolerances.json", "bad_inputs.json", "bad_cli.json")) {
     expect_identical(verify_policy_file(name, root), file.path(root, name))
     path <- file.path(root, name)

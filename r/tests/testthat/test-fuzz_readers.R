@@ -259,17 +259,6 @@ number_text <- function(v) {
   text
 }
 
-copy_fixture_files <- function() {
-  dir <- file.path(withr::local_tempdir(.local_envir = parent.frame()),
-                   "fixtures")
-  dir.create(file.path(dir, "cases"), recursive = TRUE)
-  file.copy(file.path(fixtures_root, c("manifest.json", "tolerances.json")),
-            dir)
-  file.copy(list.files(file.path(fixtures_root, "cases"), full.names = TRUE),
-            file.path(dir, "cases"))
-  dir
-}
-
 read_manifest_json <- function(dir) {
   jsonlite::parse_json(rawToChar(readBin(file.path(dir, "manifest.json"),
                                          "raw", 1e6)))
@@ -718,7 +707,7 @@ byte_fuzz <- function(dir, tally) {
 
 test_that("fixture reader: checksums catch any byte; bad files clear errors", {
   withr::local_seed(fuzz_seed)
-  dir <- copy_fixture_files()
+  dir <- copy_fixtures(fixtures_root)
   tally <- new_tally()
   checksum_flip_fuzz(dir, tally)
   manifest_flip_fuzz(dir, tally)
