@@ -43,7 +43,7 @@ def require_ndim(x: np.ndarray, name: str, allowed: tuple[int, ...] = (1, 2)) ->
                          f"got {x.ndim} (shape {x.shape})")
 
 
-def require_finite(x: np.ndarray, name: str) -> None:
+def require_all_finite(x: np.ndarray, name: str) -> None:
     """Refuse NaN and infinities."""
     if not np.isfinite(x).all():
         raise InputError(f"{name} contains NaN or infinite values")

@@ -3,7 +3,7 @@
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from python.checks import as_array, numeric_array, require_finite, require_ndim
+from python.checks import as_array, numeric_array, require_all_finite, require_ndim
 from python.errors import InputError, InputTypeError
 
 Array = NDArray[np.float64]
@@ -92,7 +92,7 @@ def cross_entropy_error(y: ArrayLike, t: ArrayLike) -> float:
     require_ndim(y, "y")
     if y.size == 0:
         raise InputError(f"y must hold at least one row and one class, got shape {y.shape}")
-    require_finite(y, "y")
+    require_all_finite(y, "y")
     if (y < 0).any():
         raise InputError("y must hold probabilities (>= 0); got a negative value")
     return cross_entropy_of_labels(y, labels_of(t, y))
@@ -110,7 +110,7 @@ def mean_squared_error(y: ArrayLike, t: ArrayLike) -> float:
     y, t = numeric_array(y, "y"), numeric_array(t, "t")
     if y.shape != t.shape:
         raise InputError(f"y and t must have the same shape, got {y.shape} and {t.shape}")
-    require_finite(y, "y")
-    require_finite(t, "t")
+    require_all_finite(y, "y")
+    require_all_finite(t, "t")
     with np.errstate(over="ignore"):  # |y - t| > 1.3e154: the square rounds to Inf, as in R, no warning
         return float(0.5 * np.sum((y - t) ** 2))
