@@ -5,8 +5,6 @@ args <- as.integer(commandArgs(trailingOnly = TRUE))
 repeats <- args[1L]
 steps <- args[2L]
 source("r/load.R")
-load_modules(".")
-sys.source("r/fast_gradient.R", envir = environment())
 
 gen <- rng(1L)
 x <- matrix(integers(gen, 256L, 100L * 784L) / 255, nrow = 100L, byrow = TRUE)

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from parity_tests.r_bridge import RBridge
-from python.bad_inputs import load_catalogue, run_case
+from python.suite.bad_inputs import load_catalogue, run_case
 
 # One R call: "ok|condition class|message" per case, in catalogue order.
 R_OUTCOMES = """function(path) vapply(run_bad_inputs(path), function(o)

@@ -5,7 +5,7 @@ from typing import Any
 import numpy as np
 
 from parity_tests.r_bridge import CaseError
-from python.tolerance import Verdict, bound_of, compare, log_relative_error, ulp, unit_of
+from python.suite.tolerance import Verdict, bound_of, compare, log_relative_error, ulp, unit_of
 
 COMPARISONS = {"py_exact": "Python vs exact", "r_exact": "R vs exact", "py_r": "Python vs R"}
 

@@ -18,7 +18,7 @@ import numpy as np
 from fixtures import oracle
 from fixtures.builders_functions import exact_map
 from fixtures.encode import case
-from python.fixtures_io import FIXTURES_DIR, file_sha256
+from python.suite.fixtures_io import FIXTURES_DIR, file_sha256
 
 
 def demo_cases() -> dict[str, list[dict]]:

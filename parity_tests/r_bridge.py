@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 RPY2_PIN = "3.5.17"
-R_PACKAGES = ("jsonlite", "digest")  # what r/fixtures_io.R needs to read the fixtures
+R_PACKAGES = ("jsonlite", "digest")  # what r/suite/fixtures_io.R needs to read the fixtures
 SETUP_HINT = "  run `make setup` (installs the Debian packages and the pinned Python requirements)"
 
 # Fallback when run_function_cases() itself fails: the same cases, each in its own tryCatch, so the
@@ -119,7 +119,6 @@ class RBridge:
             raise SetupError(f"{load_r} is missing: the R mirror is not in this checkout")
         self.env = ro.r("new.env()")
         ro.r["sys.source"](str(load_r), envir=self.env)
-        self.env["load_modules"](str(root), self.env)
         self.per_case = ro.r(PER_CASE_R)(self.env)
 
     @classmethod

@@ -14,10 +14,10 @@ from parity_tests.compare import case_row
 from parity_tests.gradcheck import BACKPROP, NUMERICAL, gradcheck_rows
 from parity_tests.r_bridge import CaseError, RBridge, SetupError
 from parity_tests.training_section import INFO, training_rows
-from python.cases import run_case
-from python.fixtures_io import FixtureError, load_cases
-from python.fixtures_io import functions as fixture_functions
-from python.tolerance import load_policy
+from python.suite.cases import run_case
+from python.suite.fixtures_io import FixtureError, load_cases
+from python.suite.fixtures_io import functions as fixture_functions
+from python.suite.tolerance import load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
 

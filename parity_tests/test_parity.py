@@ -9,9 +9,9 @@ from parity_tests.extra_case import append_cases, demo_cases
 from parity_tests.gradcheck import gradcheck_rows
 from parity_tests.r_bridge import CaseError, RBridge, SetupError, check_r
 from parity_tests.run import ROOT, main, run_parity
-from python.cases import run_case
-from python.fixtures_io import file_sha256, functions, load_cases
-from python.tolerance import bound_of, load_policy
+from python.suite.cases import run_case
+from python.suite.fixtures_io import file_sha256, functions, load_cases
+from python.suite.tolerance import bound_of, load_policy
 
 
 def find_case(function, case_id):

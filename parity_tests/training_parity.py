@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from python.checkpoint import load_checkpoint
+from python.suite.checkpoint import load_checkpoint
 from python.two_layer_net import PARAM_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,8 +3,8 @@
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from python.checks import as_array, numeric_array, require_all_finite, require_ndim
-from python.errors import InputError, InputTypeError
+from python.suite.checks import as_array, numeric_array, require_all_finite, require_ndim
+from python.suite.errors import InputError, InputTypeError
 
 Array = NDArray[np.float64]
 

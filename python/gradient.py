@@ -5,8 +5,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from python.checks import require_count, require_positive
-from python.errors import InputError, InputTypeError
+from python.suite.checks import require_count, require_positive
+from python.suite.errors import InputError, InputTypeError
 
 Array = NDArray[np.float64]
 

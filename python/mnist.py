@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from python.checkpoint import chmod_default
-from python.errors import DataFileError
+from python.suite.checkpoint import chmod_default
+from python.suite.errors import DataFileError
 
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049  # 0x00000803 (ubyte, 3 dims), 0x00000801 (ubyte, 1 dim)
 GZIP_MAGIC = b"\x1f\x8b"

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from python.checks import require_positive
-from python.errors import InputError, InputTypeError
+from python.suite.checks import require_positive
+from python.suite.errors import InputError, InputTypeError
 
 Params = dict[str, np.ndarray]
 

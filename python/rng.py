@@ -3,8 +3,8 @@
 import numpy as np
 from numpy.typing import NDArray
 
-from python.checks import require_count
-from python.errors import InputError
+from python.suite.checks import require_count
+from python.suite.errors import InputError
 
 M1, M2 = 4294967087, 4294944443
 A12, A13N, A21, A23N = 1403580, 810728, 527612, 1370589

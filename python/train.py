@@ -16,7 +16,7 @@ process runs a single-threaded BLAS. At these sizes a multithreaded BLAS gains l
 machine and loses ten times over when another process holds a core (its threads wait for each other
 at every product), while two independent processes just share the cores.
 
-Runs on disk follow docs/robust_training.md (python/run_state.py): run.json first, a training
+Runs on disk follow docs/robust_training.md (python/suite/run_state.py): run.json first, a training
 checkpoint (weights, generator state, losses, evaluations) every eval_every iterations, --resume DIR
 continues bit for bit, the first non-finite loss stops the run (exit 3) with the last good state on
 disk, SIGINT exits 130 after the last checkpoint, bad flags and files exit 2 with one line. The
@@ -68,12 +68,12 @@ from typing import TYPE_CHECKING, Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from python.checkpoint import atomic_path, load_checkpoint, write_atomic  # noqa: E402
-from python.errors import CheckpointError, DivergedError, DlfsError, InputError, NumericalError  # noqa: E402
 from python.mnist import MnistData, default_data_dir, download_mnist, load_dataset, normalize  # noqa: E402
 from python.optimizer import sgd_update  # noqa: E402
 from python.rng import MAX_SEED, Rng  # noqa: E402
-from python.run_state import (  # noqa: E402
+from python.suite.checkpoint import atomic_path, load_checkpoint, write_atomic  # noqa: E402
+from python.suite.errors import CheckpointError, DivergedError, DlfsError, InputError, NumericalError  # noqa: E402
+from python.suite.run_state import (  # noqa: E402
     RUN_FILES,
     BatchStream,
     RunTracker,

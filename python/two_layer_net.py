@@ -3,8 +3,6 @@
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from python.checks import numeric_array, real_scalar, require_count, require_ndim
-from python.errors import InputError, InputTypeError, NumericalError
 from python.fast_gradient import SeriesRangeError, series_numerical_gradient
 from python.functions import (
     cross_entropy_of_labels,
@@ -15,6 +13,8 @@ from python.functions import (
 )
 from python.gradient import numerical_gradient
 from python.rng import Rng
+from python.suite.checks import numeric_array, real_scalar, require_count, require_ndim
+from python.suite.errors import InputError, InputTypeError, NumericalError
 
 Array = NDArray[np.float64]
 Params = dict[str, Array]

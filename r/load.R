@@ -1,24 +1,34 @@
-# Source the R mirror's modules, for tests, scripts and rpy2: source this
-# file, then call load_modules() with the repository root.
+# Everything in one call: source("r/load.R") defines the book's functions,
+# the suite's machinery and the training command, in the environment that
+# sources it (the global one from a script or the console, a local one with
+# source(..., local = TRUE) or sys.source()).
 
-# Dependency order: later modules call functions of earlier ones at run time
-# (shape_of, labels_of, rng, TwoLayerNet, load_cases, ...).
-r_modules <- c("errors", "checks", "functions", "gradient", "fast_gradient",
-               "optimizer", "rng", "two_layer_net", "fixtures_io", "tolerance",
-               "cases", "bad_inputs")
-
-#' Source every module of r/ into one environment
-#'
-#' @param root The repository root.
-#' @param envir Where the functions are defined (default: the caller's
-#'   environment, so a test file or script gets them locally).
-#' @return envir, invisibly.
-load_modules <- function(root = ".", envir = parent.frame()) {
-  for (module in r_modules) {
-    sys.source(file.path(root, "r", paste0(module, ".R")), envir = envir)
+local({
+  # The directory of this file, from the source()/sys.source() call running
+  # it, so that it works from any working directory.
+  paths <- lapply(sys.frames(), function(frame) {
+    if (is.null(frame$ofile)) frame$file else frame$ofile
+  })
+  paths <- Filter(function(p) is.character(p) && grepl("load\\.R$", p[1L]),
+                  paths)
+  here <- if (length(paths)) {
+    dirname(normalizePath(paths[[length(paths)]]))
+  } else {
+    normalizePath("r")
+  }
+  # The book's modules, then the suite's machinery (r/suite/), in dependency
+  # order: later modules call earlier ones at run time.
+  modules <- c(
+    "suite/errors", "suite/checks",
+    "functions", "gradient", "fast_gradient", "optimizer", "rng",
+    "two_layer_net",
+    "suite/fixtures_io", "suite/tolerance", "suite/cases", "suite/bad_inputs",
+    "mnist", "suite/checkpoint", "plots", "suite/run_state", "train"
+  )
+  target <- parent.env(environment())
+  for (module in modules) {
+    sys.source(file.path(here, paste0(module, ".R")), envir = target)
   }
   # The fixtures of this checkout, whatever the working directory later is.
-  assign("fixtures_root", normalizePath(file.path(root, "fixtures"),
-                                        mustWork = FALSE), envir = envir)
-  invisible(envir)
-}
+  assign("fixtures_root", file.path(dirname(here), "fixtures"), envir = target)
+})

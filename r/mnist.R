@@ -270,8 +270,8 @@ find_idx_file <- function(data_dir, stem) {
 #'   that failed before it needed the value.
 in_background <- function(expr) {
   if (.Platform$OS.type != "unix") {
-    value <- expr
-    return(function(discard = FALSE) value)
+    force(expr)
+    return(function(discard = FALSE) expr)
   }
   job <- parallel::mcparallel(expr, silent = TRUE)
   function(discard = FALSE) {

@@ -8,7 +8,7 @@
 # (the book's order); evaluation when i %% eval_every == 0, i from 0.
 #
 # The run's directory, exit statuses, checkpoints, --resume and divergence
-# follow docs/robust_training.md (the files: r/run_state.R).
+# follow docs/robust_training.md (the files: r/suite/run_state.R).
 #
 # Speed: the training images are scaled to doubles once (scale_images) and
 # batches stay one image per column, as stored (gradient_columns); the
@@ -1183,20 +1183,6 @@ blas_single_thread <- function() {
   invisible(TRUE)
 }
 
-#' Source the core modules and the training modules into envir
-#'
-#' @param root Repository root.
-#' @param envir Environment to define the functions in.
-#' @return envir, invisibly.
-load_training <- function(root, envir = parent.frame()) {
-  sys.source(file.path(root, "r", "load.R"), envir = envir)
-  envir$load_modules(root, envir = envir)
-  for (module in c("mnist", "checkpoint", "plots", "run_state")) {
-    sys.source(file.path(root, "r", paste0(module, ".R")), envir = envir)
-  }
-  invisible(envir)
-}
-
 #' A message on one line: its lines trimmed and joined by "; "
 #'
 #' @param text Character string.
@@ -1261,7 +1247,7 @@ if (sys.nframe() == 0L) {
   status <- tryCatch({
     script <- sub("^--file=", "",
                   grep("^--file=", commandArgs(FALSE), value = TRUE)[[1L]])
-    load_training(dirname(dirname(normalizePath(script))), globalenv())
+    source(file.path(dirname(normalizePath(script)), "load.R"))
     blas_single_thread()
     main(commandArgs(trailingOnly = TRUE))
   }, interrupt = function(e) {

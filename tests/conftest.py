@@ -1,7 +1,7 @@
 import pytest
 
-from python.fixtures_io import functions, load_cases
-from python.tolerance import load_policy
+from python.suite.fixtures_io import functions, load_cases
+from python.suite.tolerance import load_policy
 
 ALL_CASES = [(fn, case) for fn in functions() for case in load_cases(fn)]
 

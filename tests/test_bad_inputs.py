@@ -6,8 +6,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from python.bad_inputs import CATALOGUE, FUNCTIONS, load_catalogue, run_all, run_case
-from python.fixtures_io import FIXTURES_DIR
+from python.suite.bad_inputs import CATALOGUE, FUNCTIONS, load_catalogue, run_all, run_case
+from python.suite.fixtures_io import FIXTURES_DIR
 
 DOC = load_catalogue()
 NET = DOC["net"]

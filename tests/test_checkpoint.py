@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from python.checkpoint import (
+from python.rng import Rng
+from python.suite.checkpoint import (
     MAGIC,
     CheckpointError,
     atomic_path,
@@ -17,7 +18,6 @@ from python.checkpoint import (
     save_checkpoint,
     write_atomic,
 )
-from python.rng import Rng
 from python.two_layer_net import TwoLayerNet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,7 +93,7 @@ def test_net_params_survive_a_checkpoint(tmp_path):
 
 
 R_CROSS = """
-source("r/train.R"); load_training(".")
+source("r/load.R")
 dir <- commandArgs(TRUE)[[1]]
 p <- load_checkpoint(file.path(dir, "py.bin"))
 net <- TwoLayerNet(784, 50, 10, seed = 4)

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from python.cases import net_from, sampled_numerical_gradient
 from python.fast_gradient import SERIES_LIMIT, series_numerical_gradient
-from python.fixtures_io import load_cases
-from python.tolerance import compare
+from python.suite.cases import net_from, sampled_numerical_gradient
+from python.suite.fixtures_io import load_cases
+from python.suite.tolerance import compare
 
 NETS = load_cases("TwoLayerNet.numerical_gradient")
 

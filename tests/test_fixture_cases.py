@@ -2,8 +2,8 @@
 
 import pytest
 
-from python.cases import run_case
-from python.tolerance import compare
+from python.suite.cases import run_case
+from python.suite.tolerance import compare
 from tests.conftest import ALL_CASES, case_params
 
 

@@ -8,7 +8,14 @@ import jsonschema
 import numpy as np
 import pytest
 
-from python.fixtures_io import FIXTURES_DIR, FixtureError, decode_array, functions, load_cases, load_manifest
+from python.suite.fixtures_io import (
+    FIXTURES_DIR,
+    FixtureError,
+    decode_array,
+    functions,
+    load_cases,
+    load_manifest,
+)
 from tests.conftest import ALL_CASES
 
 SCHEMA = json.loads((FIXTURES_DIR / "schema.json").read_text())
@@ -73,7 +80,7 @@ def test_edited_value_with_updated_manifest_is_refused(fixture_copy):
     doc = path.read_text()
     path.write_text(doc.replace('"data":[0.5,', '"data":[0.5000000000000001,', 1))
     manifest = json.loads((fixture_copy / "manifest.json").read_text())
-    from python.fixtures_io import file_sha256
+    from python.suite.fixtures_io import file_sha256
     manifest["files"]["sigmoid"]["sha256"] = file_sha256(path)
     (fixture_copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(FixtureError, match="sha256"):
@@ -102,7 +109,7 @@ def test_required_edges_present():
 
 def rewrite_case_file(root, function, edit):
     """Apply edit to the parsed case file of function, write it back and refresh its manifest checksum."""
-    from python.fixtures_io import file_sha256
+    from python.suite.fixtures_io import file_sha256
     manifest = json.loads((root / "manifest.json").read_text())
     path = root / manifest["files"][function]["path"]
     doc = json.loads(path.read_text())
@@ -166,8 +173,8 @@ def test_malformed_manifest_is_an_error_naming_it(fixture_copy, text, problem):
 def test_a_changed_byte_in_a_policy_file_is_caught(name, tmp_path):
     import shutil
 
-    from python.fixtures_io import verify_policy_file
-    from python.tolerance import load_policy
+    from python.suite.fixtures_io import verify_policy_file
+    from python.suite.tolerance import load_policy
 
     root = tmp_path / "fixtures"
     shutil.copytree(FIXTURES_DIR, root)

@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 
 from python import mnist
-from python.errors import DataFileError, FixtureError
-from python.fixtures_io import FIXTURES_DIR, load_cases, load_manifest
+from python.suite.errors import DataFileError, FixtureError
+from python.suite.fixtures_io import FIXTURES_DIR, load_cases, load_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "robustness"

@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from python.checkpoint import decode_checkpoint
 from python.mnist import write_idx
-from python.run_state import RUN_FILES, decode_state
+from python.suite.checkpoint import decode_checkpoint
+from python.suite.run_state import RUN_FILES, decode_state
 
 ROOT = Path(__file__).resolve().parents[1]
 RSCRIPT = shutil.which("Rscript")

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from python.errors import InputError
 from python.optimizer import sgd_update
 from python.rng import Rng
+from python.suite.errors import InputError
 
 
 def test_sgd_update_returns_new_dict_inputs_untouched():

@@ -24,13 +24,13 @@ from hypothesis.extra import numpy as hnp
 from fixtures import error_bounds as eb
 from fixtures import oracle as o
 from parity_tests.r_bridge import RBridge, SetupError
-from python.cases import TEST_FUNCTIONS
-from python.errors import DlfsError, InputError, InputTypeError, NumericalError
 from python.functions import cross_entropy_error, mean_squared_error, sigmoid, sigmoid_grad, softmax
 from python.gradient import H, gradient_descent, numerical_gradient
 from python.optimizer import sgd_update
 from python.rng import MAX_SEED, Rng
-from python.tolerance import EPS, compare, load_policy, ulp
+from python.suite.cases import TEST_FUNCTIONS
+from python.suite.errors import DlfsError, InputError, InputTypeError, NumericalError
+from python.suite.tolerance import EPS, compare, load_policy, ulp
 from python.two_layer_net import PARAM_KEYS, TwoLayerNet
 
 ROOT = Path(__file__).resolve().parents[1]

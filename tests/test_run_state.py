@@ -1,4 +1,4 @@
-"""python/run_state.py: the --out guard, run.json, the checkpoint state, the batch stream, ^C deferral."""
+"""suite/run_state.py: the --out guard, run.json, the checkpoint state, the batch stream, ^C deferral."""
 
 import json
 from pathlib import Path
@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import python.run_state as rs
-from python.checkpoint import decode_checkpoint, encode_checkpoint, load_checkpoint
-from python.errors import CheckpointError, DataFileError, OutputExistsError
+import python.suite.run_state as rs
 from python.rng import M1, M2, Rng
-from python.run_state import BatchStream, RunTracker, TrainState
+from python.suite.checkpoint import decode_checkpoint, encode_checkpoint, load_checkpoint
+from python.suite.errors import CheckpointError, DataFileError, OutputExistsError
+from python.suite.run_state import BatchStream, RunTracker, TrainState
 
 
 def make_state(n: int = 7, every: int = 3) -> TrainState:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from python.tolerance import EPS, bound_of, compare, ulp
+from python.suite.tolerance import EPS, bound_of, compare, ulp
 from tests.conftest import ALL_CASES
 
 FLOAT_CLASSES = sorted({c["tolerance"] for _, c in ALL_CASES} - {"divergent"})

@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 import python.train
-from python.checkpoint import decode_checkpoint, load_checkpoint, save_checkpoint
-from python.errors import DivergedError
 from python.mnist import load_dataset, write_idx
 from python.rng import Rng
-from python.run_state import RunTracker
+from python.suite.checkpoint import decode_checkpoint, load_checkpoint, save_checkpoint
+from python.suite.errors import DivergedError
+from python.suite.run_state import RunTracker
 from python.train import OUTPUTS, build_parser, count_correct, main
 from python.two_layer_net import PARAM_KEYS, TwoLayerNet
 

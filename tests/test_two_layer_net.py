@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from python.errors import InputError
 from python.rng import Rng
+from python.suite.errors import InputError
 from python.two_layer_net import TwoLayerNet
 
 

@@ -3,7 +3,6 @@
 local_edition(3)
 root <- normalizePath(test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
-load_modules(root)
 
 catalogue <- jsonlite::fromJSON(file.path(fixtures_root, "bad_inputs.json"),
                                 simplifyVector = FALSE)

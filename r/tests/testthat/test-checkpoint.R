@@ -2,8 +2,7 @@
 # writes, R <-> Python. Mirrors tests/test_checkpoint.py.
 
 root <- normalizePath(testthat::test_path("..", "..", ".."))
-sys.source(file.path(root, "r", "train.R"), envir = environment())
-load_training(root, environment())
+source(file.path(root, "r", "load.R"), local = TRUE)
 
 special <- c(0, -0, 5e-324, -2.2250738585072014e-308, 1.7976931348623157e308,
              Inf, -Inf, NaN, 1 / 3, -1e-300)
@@ -85,7 +84,7 @@ import sys
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
 import numpy as np
-from python.checkpoint import load_checkpoint, save_checkpoint
+from python.suite.checkpoint import load_checkpoint, save_checkpoint
 from python.two_layer_net import TwoLayerNet
 d = Path(sys.argv[2])
 net = TwoLayerNet(784, 50, 10, seed=4)

@@ -3,7 +3,6 @@
 local_edition(3)
 root <- normalizePath(test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
-load_modules(root)
 
 test_that("every case file verifies against the manifest and decodes", {
   manifest <- load_manifest()

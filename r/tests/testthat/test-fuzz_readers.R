@@ -8,8 +8,6 @@
 
 root <- normalizePath(test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
-load_modules(root)
-sys.source(file.path(root, "r", "mnist.R"), envir = environment())
 
 fuzz_seed <- 20250808L
 idx_mutations <- 3000L

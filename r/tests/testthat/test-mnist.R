@@ -2,8 +2,7 @@
 # from a local HTTP server. Mirrors tests/test_mnist.py.
 
 root <- normalizePath(testthat::test_path("..", "..", ".."))
-sys.source(file.path(root, "r", "train.R"), envir = environment())
-load_training(root, environment())
+source(file.path(root, "r", "load.R"), local = TRUE)
 
 fashion_dir <- "/usr/share/datasets/fashion-mnist"
 

@@ -8,7 +8,6 @@
 local_edition(3)
 root <- normalizePath(test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
-load_modules(root)
 policy <- load_policy()
 f2 <- test_functions$function_2
 type_error <- "dlfs_input_type_error"

@@ -3,7 +3,6 @@
 local_edition(3)
 root <- normalizePath(test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
-load_modules(root)
 policy <- load_policy()
 
 for (fn in module_functions("rng")) {
@@ -32,7 +31,7 @@ test_that("L'Ecuyer's default state (all words 12345) gives his stream", {
 })
 
 # SHA-256 of python/rng.py's outputs as little-endian float64, e.g.
-#   python -c "from python.rng import Rng; from python.fixtures_io import
+#   python -c "from python.rng import Rng; from python.suite.fixtures_io import
 #   bits_sha256; print(bits_sha256(Rng(42).normal(10**5)))"
 test_that("streams are bit-identical to python/rng.py", {
   expect_identical(bits_sha256(normal(rng(42), 1e5)), paste0(

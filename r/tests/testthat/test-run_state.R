@@ -1,9 +1,8 @@
 # A training run on disk: the --out guard, run.json, the checkpoint state
-# and its checks, stale temporary files. Mirrors python/run_state.py.
+# and its checks, stale temporary files. Mirrors python/suite/run_state.py.
 
 root <- normalizePath(testthat::test_path("..", "..", ".."))
-sys.source(file.path(root, "r", "train.R"), envir = environment())
-load_training(root, environment())
+source(file.path(root, "r", "load.R"), local = TRUE)
 
 # A state after 3 iterations of a 4-3-2 net, evaluated every 2 iterations.
 small_state <- function() {
@@ -182,7 +181,7 @@ test_that("Python reads an R training checkpoint and writes the same bytes", {
     save_checkpoint(file.path(d, "r.bin"), encode_state(state))
     code <- paste(
       "import sys",
-      "from python.checkpoint import load_checkpoint, save_checkpoint",
+      "from python.suite.checkpoint import load_checkpoint, save_checkpoint",
       "arrays = load_checkpoint(sys.argv[1])",
       "print(' '.join(f'{k}:{v.shape}' for k, v in arrays.items()))",
       "save_checkpoint(sys.argv[2], arrays)", sep = "\n"

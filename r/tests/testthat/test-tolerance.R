@@ -2,7 +2,6 @@
 local_edition(3)
 root <- normalizePath(test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
-load_modules(root)
 policy <- load_policy()
 
 test_that("ulp equals numpy's np.spacing(abs(x))", {

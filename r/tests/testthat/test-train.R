@@ -3,8 +3,7 @@
 # Python. Mirrors tests/test_train.py.
 
 root <- normalizePath(testthat::test_path("..", "..", ".."))
-sys.source(file.path(root, "r", "train.R"), envir = environment())
-load_training(root, environment())
+source(file.path(root, "r", "load.R"), local = TRUE)
 here <- environment()
 
 outputs <- sort(c("checkpoint.bin", "curves.png", "epochs.csv", "metrics.csv",

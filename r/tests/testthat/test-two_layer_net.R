@@ -3,7 +3,6 @@
 local_edition(3)
 root <- normalizePath(test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
-load_modules(root)
 policy <- load_policy()
 
 for (fn in module_functions("two_layer_net")) {

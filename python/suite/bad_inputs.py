@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from python.cases import TEST_FUNCTIONS
-from python.errors import DlfsError
-from python.fixtures_io import FIXTURES_DIR, verify_policy_file
 from python.functions import cross_entropy_error, mean_squared_error, sigmoid, sigmoid_grad, softmax
 from python.gradient import gradient_descent, numerical_gradient
 from python.optimizer import sgd_update
 from python.rng import Rng
+from python.suite.cases import TEST_FUNCTIONS
+from python.suite.errors import DlfsError
+from python.suite.fixtures_io import FIXTURES_DIR, verify_policy_file
 from python.two_layer_net import TwoLayerNet
 
 CATALOGUE = FIXTURES_DIR / "bad_inputs.json"

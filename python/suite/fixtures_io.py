@@ -1,7 +1,7 @@
 """Read the fixture files: manifest checksums, the structure of fixtures/schema.json, every array's bits.
 
 Every problem, from a missing file to a case that breaks the schema, is a FixtureError naming the file
-(and the case); r/fixtures_io.R makes the same checks in the same order. jsonschema is not needed.
+(and the case); r/suite/fixtures_io.R makes the same checks in the same order. jsonschema is not needed.
 """
 
 import hashlib
@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from python.errors import FixtureError
+from python.suite.errors import FixtureError
 
-FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES_DIR = Path(__file__).resolve().parents[2] / "fixtures"
 SCHEMA_VERSION = 1
 NONFINITE = {"nan": np.nan, "posinf": np.inf, "neginf": -np.inf}
 MAX_EXTENT = 2**31 - 1  # R's largest dimension

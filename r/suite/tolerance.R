@@ -1,5 +1,5 @@
 # The tolerance policy: elementwise bounds by class, worst element reported,
-# never a mean. Mirrors python/tolerance.py.
+# never a mean. Mirrors python/suite/tolerance.py.
 
 eps <- .Machine$double.eps
 

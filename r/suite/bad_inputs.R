@@ -1,5 +1,5 @@
 # Run the bad-input catalogue (fixtures/bad_inputs.json): build each case's
-# arguments, call, report. Mirrors python/bad_inputs.py.
+# arguments, call, report. Mirrors python/suite/bad_inputs.py.
 
 # Test functions the cases name, beyond the fixtures' own: one that returns
 # a vector, not a number.

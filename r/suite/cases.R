@@ -1,5 +1,5 @@
 # Run one fixture case: the table from a function's name in the fixtures to
-# the call it checks. Mirrors python/cases.py.
+# the call it checks. Mirrors python/suite/cases.py.
 
 test_functions <- list(
   function_1 = function(x) sum(0.01 * x^2 + 0.1 * x), # the book's (4.5), summed

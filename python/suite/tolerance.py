@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from python.fixtures_io import FIXTURES_DIR, verify_policy_file
+from python.suite.fixtures_io import FIXTURES_DIR, verify_policy_file
 
 EPS = float(np.finfo(np.float64).eps)
 

@@ -1,5 +1,5 @@
 # Argument checks shared by the public functions: each failure signals a
-# dlfs_input_error naming the argument. Mirrors python/checks.py.
+# dlfs_input_error naming the argument. Mirrors python/suite/checks.py.
 
 #' A short description of a value for an error message: type and shape
 #'

@@ -1,10 +1,10 @@
 # Read the fixture files: manifest checksums, the structure of
-# fixtures/schema.json, every array's bits. Mirrors python/fixtures_io.py:
+# fixtures/schema.json, every array's bits. Mirrors python/suite/fixtures_io.py:
 # the same checks in the same order, each problem a dlfs_fixture_error
 # naming the file (and the case).
 
 # The fixtures directory; relative to the working directory until
-# load_modules() (r/load.R) makes it absolute for the repository it loads.
+# r/load.R makes it absolute for the repository it loads.
 fixtures_root <- "fixtures"
 fixtures_schema_version <- 1L
 # R's largest dimension, and the patterns of schema.json.
@@ -234,7 +234,7 @@ check_nonfinite <- function(obj, where) {
 #' One ARRAY object to an R vector or matrix, structure and bits verified
 #'
 #' Python's decode_array, renamed: the modules share one environment and
-#' r/checkpoint.R defines a decode_array of its own.
+#' r/suite/checkpoint.R defines a decode_array of its own.
 #' data is row-major; a 2-d shape becomes matrix(byrow = TRUE), higher ones
 #' an aperm'ed array, shape [] a length-1 vector. int64 becomes integer when
 #' it fits (labels and indices), else double.

@@ -1,5 +1,5 @@
 # A training run on disk (docs/robust_training.md): the --out guard,
-# run.json, the checkpoint state. Mirrors python/run_state.py, same names.
+# run.json, the checkpoint state. Mirrors python/suite/run_state.py, same names.
 # Every file goes through a temporary file and a rename (write_atomic), so a
 # kill leaves each one absent, old or new, never partial; checkpoint.bin is
 # the truth, metrics.csv and epochs.csv are rebuilt from it.

@@ -6,7 +6,7 @@ from numbers import Real
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from python.errors import InputError, InputTypeError
+from python.suite.errors import InputError, InputTypeError
 
 Array = NDArray[np.float64]
 NUMERIC_KINDS = "iuf"  # integers and floats; booleans, complex, strings and objects are refused

@@ -1,6 +1,6 @@
 # Checkpoints both languages read and write byte for byte, and atomic
-# (temporary file, then rename) writes. Mirrors python/checkpoint.py, whose
-# docstring specifies the format:
+# (temporary file, then rename) writes. Mirrors python/suite/checkpoint.py,
+# whose docstring specifies the format:
 #   line 1: "DLFS-CHECKPOINT 1"
 #   line 2: one-line JSON header, fixed key order, no spaces
 #   then:   each array's little-endian float64 values, row-major, in order.

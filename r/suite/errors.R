@@ -1,6 +1,7 @@
-# The project's error conditions, mirroring python/errors.py: InputError is
-# class "dlfs_input_error", and every one also has class "dlfs_error", so
-# tryCatch(..., dlfs_error = ) catches all of them and nothing else.
+# The project's error conditions, mirroring python/suite/errors.py:
+# InputError is class "dlfs_input_error", and every one also has class
+# "dlfs_error", so tryCatch(..., dlfs_error = ) catches all of them and
+# nothing else.
 
 # Python class name -> R condition classes, most specific first.
 dlfs_error_classes <- function(kind) {

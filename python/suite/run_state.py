@@ -1,6 +1,6 @@
 """A training run on disk (docs/robust_training.md): the --out guard, run.json, the checkpoint state.
 
-r/run_state.R mirrors these functions under the same names. Every file goes through a temporary
+r/suite/run_state.R mirrors these functions under the same names. Every file goes through a temporary
 file and a rename (checkpoint.write_atomic), so a kill leaves each one absent, old or new, never
 partial; checkpoint.bin is the truth, metrics.csv and epochs.csv are rebuilt from it.
 """
@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from python.checkpoint import decode_checkpoint, encode_checkpoint, write_atomic
-from python.errors import CheckpointError, DataFileError, OutputExistsError
 from python.rng import M1, M2, Rng
+from python.suite.checkpoint import decode_checkpoint, encode_checkpoint, write_atomic
+from python.suite.errors import CheckpointError, DataFileError, OutputExistsError
 
 RUN_FILES = ("run.json", "metrics.csv", "epochs.csv", "summary.json", "checkpoint.bin", "curves.png")
 PARAM_KEYS = ("W1", "b1", "W2", "b2")

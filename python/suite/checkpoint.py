@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from python.errors import CheckpointError
+from python.suite.errors import CheckpointError
 
 __all__ = ["CheckpointError", "atomic_path", "load_checkpoint", "save_checkpoint", "write_atomic"]
 
