@@ -38,10 +38,13 @@ lint-r: setup
 test-r: setup
 	Rscript r/tests/testthat.R
 
-# numpy's AVX-512 exp/pow and OpenBLAS's kernels give other last bits than the AVX2 ones; pinning
-# both makes the generator's float64 arithmetic (inputs, error-bound scales) the same on every x86-64.
+# numpy's AVX-512 exp/log/pow differ from the C library's (which R calls) in last bits, and so do
+# OpenBLAS's kernels from one CPU to the next. Every target runs numpy on its AVX2 paths (as
+# python/__init__.py does), and the generator pins OpenBLAS's kernel too, so that its float64
+# arithmetic (inputs, error-bound scales) is the same on every x86-64 machine.
 ifeq ($(shell uname -m),x86_64)
-GEN_ENV := NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR" OPENBLAS_CORETYPE=Haswell
+export NPY_DISABLE_CPU_FEATURES ?= X86_V4 AVX512_ICL AVX512_SPR
+GEN_ENV := OPENBLAS_CORETYPE=Haswell
 endif
 
 fixtures: setup
