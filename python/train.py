@@ -101,8 +101,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = build_parser()
     args = p.parse_args(argv)
     if args.resume is not None:
-        given = build_parser()  # without defaults: only the flags on the command line
-        given.set_defaults(**dict.fromkeys(vars(args), argparse.SUPPRESS))
+        given = build_parser()
+        for action in given._actions:  # no defaults: only the flags on the command line
+            action.default = argparse.SUPPRESS
         others = sorted(set(vars(given.parse_args(argv))) - {"resume", "quiet"})
         if others:
             p.error("--resume takes every flag from DIR/run.json; only --quiet may be given with it, "

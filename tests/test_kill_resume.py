@@ -27,8 +27,8 @@ import numpy as np
 import pytest
 
 from python.mnist import write_idx
-from python.suite.checkpoint import decode_checkpoint
-from python.suite.run_state import RUN_FILES, decode_state
+from python.suite.checkpoint import decode_checkpoint, decode_state
+from python.suite.run_files import RUN_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 RSCRIPT = shutil.which("Rscript")
