@@ -1,13 +1,8 @@
 """Train the book's TwoLayerNet on (Fashion-)MNIST, as ch04/train_neuralnet.py: ``python -m python.train``.
 
-Same flags, same numbers as ``Rscript r/train.R``. The weights come from Rng(seed), the minibatches
-from Rng(seed + 1) (integers(train_size, batch_size), with replacement). Iteration i: the gradient on
-the minibatch, sgd_update, then the minibatch loss after the update (row i of metrics.csv); when
-i % eval_every == 0, the accuracy on the whole (limited) training set and on the test set
-(epochs.csv). The run's files follow docs/robust_training.md (python/suite/run_files.py): run.json
-first, a checkpoint every eval_every iterations, --resume DIR continues bit for bit, the first
-non-finite loss stops the run (exit 3) with the last good state on disk, ^C exits 130 after the last
-checkpoint, bad flags and files exit 2 with one line.
+Same flags, same numbers as ``Rscript r/train.R``. train() is the book's loop; the run's files follow
+docs/robust_training.md: run.json first, a checkpoint every eval_every iterations, --resume DIR, the
+stop on divergence (exit 3), ^C (exit 130), one-line errors for bad flags and files (exit 2).
 """
 # ruff: noqa: E402
 # (the BLAS setting below must come before numpy's import)
@@ -16,9 +11,8 @@ import os
 import signal
 import sys
 
-# One BLAS thread, as r/train.R has: both languages do the same work on the same setting. At these
-# sizes more threads gain little, and lose much when another process holds a core. A user's own
-# setting wins.
+# One BLAS thread, as r/train.R sets: the same setting in both languages, and the same bits in every
+# run (OpenBLAS picks other kernels for threaded products). A user's own setting wins.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
@@ -45,83 +39,16 @@ import numpy as np
 from python.mnist import MnistData, default_data_dir, download_mnist, load_dataset, normalize
 from python.optimizer import sgd_update
 from python.plots import Progress, plot_curves
-from python.rng import MAX_SEED, Rng
-from python.suite.checkpoint import TrainState, atomic_path, load_weights, write_atomic
+from python.rng import Rng
+from python.suite import run_files
+from python.suite.checkpoint import atomic_path, load_weights, write_atomic
 from python.suite.errors import CheckpointError, DivergedError, DlfsError, InputError, NumericalError
-from python.suite.run_files import (
-    RUN_FILES,
-    Run,
-    guard_out_dir,
-    read_run_json,
-    resume_state,
-    run_status,
-    start_out_dir,
-)
+from python.suite.run_files import Run
+from python.suite.train_cli import COMMAND, parse_args, recorded_flags
+from python.suite.train_state import TrainState
 from python.two_layer_net import TwoLayerNet
 
 EVAL_CHUNK = 500  # images scaled and predicted at a time: a float64 copy of the whole set would be 440 MB
-COMMAND = "python -m python.train"
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse whose error (p.error) is an InputError: main prints it as one line and exits 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        """Raise instead of printing the usage and exiting."""
-        raise InputError(message)
-
-
-def build_parser() -> Parser:
-    """The command line, identical to r/train.R's."""
-    p = Parser(prog=COMMAND, description="Train the book's TwoLayerNet on (Fashion-)MNIST.")
-    p.add_argument("--iters", type=int, default=10000, help="SGD iterations [10000]")
-    p.add_argument("--batch-size", type=int, default=100, help="minibatch size [100]")
-    p.add_argument("--lr", type=float, default=0.1, help="learning rate [0.1]")
-    p.add_argument("--hidden", type=int, default=50, help="hidden units [50]")
-    p.add_argument("--weight-init-std", type=float, default=0.01, help="initial weight scale [0.01]")
-    p.add_argument("--seed", type=int, default=0, help="weights from Rng(seed), batches from Rng(seed+1) [0]")
-    p.add_argument("--grad", choices=("backprop", "numerical"), default="backprop", help="[backprop]")
-    p.add_argument("--eval-every", type=int, default=None,
-                   help="evaluate when iteration %% N == 0 [one epoch: max(1, train_size // batch_size)]")
-    p.add_argument("--dataset", choices=("fashion-mnist", "mnist"), default="fashion-mnist")
-    p.add_argument("--data-dir", default=None, help="directory of the four IDX files (.gz or not)")
-    p.add_argument("--download", action="store_true", help="fetch missing MNIST files (checksummed)")
-    p.add_argument("--out", default=None, help="output directory [runs/<timestamp>-python-seed<N>]")
-    p.add_argument("--train-limit", type=int, default=None, help="use only the first N training images")
-    p.add_argument("--checkpoint-in", default=None, help="start from these weights instead of random ones")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
-    p.add_argument("--force", action="store_true", help="overwrite the earlier run in --out")
-    p.add_argument("--resume", default=None, metavar="DIR",
-                   help="continue the run in DIR from its last checkpoint (flags from DIR/run.json)")
-    return p
-
-
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """The command line, checked: p.error names the first bad flag."""
-    p = build_parser()
-    args = p.parse_args(argv)
-    if args.resume is not None:
-        given = build_parser()
-        for action in given._actions:  # no defaults: only the flags on the command line
-            action.default = argparse.SUPPRESS
-        others = sorted(set(vars(given.parse_args(argv))) - {"resume", "quiet"})
-        if others:
-            p.error("--resume takes every flag from DIR/run.json; only --quiet may be given with it, "
-                    f"got {' '.join('--' + k.replace('_', '-') for k in others)}")
-        return args
-    for name in ("iters", "batch_size", "hidden", "eval_every", "train_limit"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            p.error(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-    if not (math.isfinite(args.lr) and args.lr > 0):
-        p.error(f"--lr must be a finite number > 0, got {args.lr}")
-    if not (math.isfinite(args.weight_init_std) and args.weight_init_std >= 0):
-        p.error(f"--weight-init-std must be a finite number >= 0, got {args.weight_init_std}")
-    if not 0 <= args.seed < MAX_SEED:
-        p.error(f"--seed must be in 0..{MAX_SEED - 1}, got {args.seed}")
-    if args.download and args.dataset != "mnist":
-        p.error("--download is only available with --dataset mnist")
-    return args
 
 
 def evaluate(net: TwoLayerNet, x: np.ndarray, t: np.ndarray) -> float:
@@ -180,8 +107,9 @@ def load_data(args: argparse.Namespace) -> MnistData:
 
 def start_fresh(args: argparse.Namespace) -> tuple[Path, dict, MnistData, TwoLayerNet, TrainState]:
     """Check --out, load the data and the net, write run.json; args' flags are resolved in place."""
-    out = Path(os.path.abspath(args.out or f"runs/{datetime.now():%Y%m%d-%H%M%S}-python-seed{args.seed}"))
-    earlier = guard_out_dir(out, args.force)
+    args.out = os.path.abspath(args.out or f"runs/{datetime.now():%Y%m%d-%H%M%S}-python-seed{args.seed}")
+    out = Path(args.out)
+    earlier = run_files.guard_out_dir(out, args.force)
     args.data_dir = os.path.abspath(args.data_dir or default_data_dir(args.dataset))
     if args.download:
         download_mnist(args.data_dir, log=not args.quiet)
@@ -194,9 +122,8 @@ def start_fresh(args: argparse.Namespace) -> tuple[Path, dict, MnistData, TwoLay
             net.params = weights
         except InputError as err:
             raise CheckpointError(f"{args.checkpoint_in}: does not fit the net: {err}") from err
-    args.out = str(out)
     flags = dict(vars(args))
-    start_out_dir(out, earlier, flags, {key: f["sha256"] for key, f in data.files.items()})
+    run_files.start_out_dir(out, earlier, flags, {key: f["sha256"] for key, f in data.files.items()})
     batch_rng = Rng(args.seed + 1)
     return out, flags, data, net, TrainState(net.params, 0, [*batch_rng.s1, *batch_rng.s2], [], [])
 
@@ -204,42 +131,21 @@ def start_fresh(args: argparse.Namespace) -> tuple[Path, dict, MnistData, TwoLay
 def start_resume(args: argparse.Namespace) -> tuple[Path, dict, MnistData, TwoLayerNet, TrainState] | None:
     """Take the flags from DIR/run.json, check the data and the checkpoint; None if the run is complete."""
     out = Path(os.path.abspath(args.resume))
-    body = read_run_json(out)
-    try:
-        resumed = parse_args(flags_argv(body["flags"]))  # checked as a fresh run's flags would be
-    except InputError as err:
-        raise CheckpointError(f"{out / 'run.json'}: bad flags ({err})") from err
+    body = run_files.read_run_json(out)
+    resumed = recorded_flags(body["flags"], out / "run.json")
     if resumed.eval_every is None or resumed.data_dir is None:
         raise CheckpointError(f"{out / 'run.json'}: flags eval_every and data_dir must be resolved")
     vars(args).update({**vars(resumed), "out": str(out), "quiet": args.quiet, "resume": str(out)})
     data = load_data(args)
     net = TwoLayerNet(data.x_train.shape[1], args.hidden, 10, args.weight_init_std, seed=args.seed)
-    state = resume_state(out, body, data.files, vars(args), net.shapes)
+    state = run_files.resume_state(out, body, data.files, vars(args), net.shapes)
     net.params = state.params
-    if state.iterations_done == args.iters and run_status(out) == "complete":
+    if state.iterations_done == args.iters and run_files.run_status(out) == "complete":
         print(f"{out}: the run is already complete ({args.iters} iterations); nothing to do")
         return None
     if not args.quiet:
         print(f"resuming {out} at iteration {state.iterations_done} of {args.iters}", flush=True)
     return out, {**body["flags"], "out": str(out)}, data, net, state
-
-
-def flags_argv(flags: dict) -> list[str]:
-    """A command line giving these flags (run.json's)."""
-    argv = []
-    for action in build_parser()._actions:
-        key = action.dest
-        if key in ("help", "resume", "quiet") or flags.get(key) is None or flags.get(key) is False:
-            continue
-        argv += [action.option_strings[0]] + ([] if flags[key] is True else [str(flags[key])])
-    return argv
-
-
-def versions() -> dict[str, str]:
-    """Language, library and BLAS versions."""
-    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-    return {"language": "python", "python": platform.python_version(), "numpy": np.__version__,
-            "blas": f"{blas.get('name')} {blas.get('version')}", "platform": platform.platform()}
 
 
 def write_outputs(run: Run, args: argparse.Namespace, flags: dict, data: MnistData,
@@ -253,15 +159,18 @@ def write_outputs(run: Run, args: argparse.Namespace, flags: dict, data: MnistDa
                         f"grad {args.grad}")
     status = {"status": "complete"} if run.diverged is None else {
         "status": "diverged", "diverged_at": run.diverged[0], "diverged_loss": str(run.diverged[1])}
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     summary = {
         **status, "resumed_from": resumed_from,
-        "flags": flags, "versions": versions(), "batch_generator": f"Rng({args.seed + 1})",
+        "flags": flags, "batch_generator": f"Rng({args.seed + 1})",
+        "versions": {"language": "python", "python": platform.python_version(), "numpy": np.__version__,
+                     "blas": f"{blas.get('name')} {blas.get('version')}", "platform": platform.platform()},
         "data": {"dir": str(Path(args.data_dir).resolve()), "train_size": int(data.x_train.shape[0]),
                  "test_size": int(data.x_test.shape[0]), "image_shape": list(data.image_shape),
                  "files": data.files},
         "final_train_acc": final[0] if final else None, "final_test_acc": final[1] if final else None,
         "final_loss": run.losses[-1] if run.losses else None, "evaluations": len(run.evals),
-        "timing": timing, "outputs": [name for name in RUN_FILES if name != "curves.png" or final],
+        "timing": timing, "outputs": [name for name in run_files.RUN_FILES if name != "curves.png" or final],
     }
     write_atomic(run.out / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary

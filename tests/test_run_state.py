@@ -1,4 +1,4 @@
-"""suite/run_files.py and the state in suite/checkpoint.py: the --out guard, run.json, Run, ^C deferral."""
+"""suite/run_files.py and suite/train_state.py: the --out guard, run.json, Run, ^C deferral."""
 
 import json
 from pathlib import Path
@@ -9,18 +9,10 @@ import pytest
 import python.suite.run_files as rf
 from python.plots import Progress
 from python.rng import M1, M2, Rng
-from python.suite.checkpoint import (
-    TrainState,
-    check_state_fits,
-    decode_checkpoint,
-    decode_state,
-    encode_checkpoint,
-    encode_state,
-    load_checkpoint,
-    load_state,
-)
+from python.suite.checkpoint import decode_checkpoint, encode_checkpoint, load_checkpoint
 from python.suite.errors import CheckpointError, DataFileError, DivergedError, OutputExistsError
 from python.suite.run_files import Run
+from python.suite.train_state import TrainState, check_state_fits, decode_state, encode_state, load_state
 
 
 def make_state(n: int = 7, every: int = 3) -> TrainState:

@@ -21,10 +21,11 @@ import python.train
 from python.mnist import load_dataset, write_idx
 from python.rng import Rng
 from python.suite.checkpoint import decode_checkpoint, load_checkpoint, save_checkpoint
-from python.suite.errors import DivergedError
+from python.suite.errors import CheckpointError, DivergedError
 from python.suite.run_files import RUN_FILES as OUTPUTS
 from python.suite.run_files import Run
-from python.train import build_parser, evaluate, main
+from python.suite.train_cli import build_parser, parse_args, recorded_flags
+from python.train import evaluate, main
 from python.two_layer_net import PARAM_KEYS, TwoLayerNet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,6 +179,15 @@ def test_bad_flags_exit_2_with_one_line(bad, message, tmp_path, capsys):
     line = error_line(capsys)
     assert line.startswith("train: error: ") and message in line
     assert not (tmp_path / "x").exists()
+
+
+def test_recorded_flags_are_checked_as_a_fresh_run_s(tmp_path):
+    flags = {**vars(parse_args(["--lr", "0.3", "--eval-every", "7", "--download", "--dataset", "mnist"])),
+             "quiet": True, "resume": "x", "data_dir": "/d"}
+    again = vars(recorded_flags(flags, tmp_path / "run.json"))
+    assert again == {**flags, "quiet": False, "resume": None}
+    with pytest.raises(CheckpointError, match=r"run\.json: bad flags \(--iters must be at least 1, got 0\)"):
+        recorded_flags({**flags, "iters": 0}, tmp_path / "run.json")
 
 
 def test_data_errors_exit_2_without_outputs(data_dir, tmp_path, capsys):
@@ -416,7 +426,7 @@ def test_divergence_exits_3_with_the_state_of_the_last_good_iteration(data_dir, 
     assert summary["diverged_loss"] == "nan" and summary["final_test_acc"] is None
     assert sorted(p.name for p in out.iterdir()) == sorted(set(OUTPUTS) - {"curves.png"})
     with pytest.raises(DivergedError) as err:  # the library's error carries the iteration
-        args = python.train.parse_args(common(data_dir, tmp_path / "lib", "--lr", "1e308"))
+        args = parse_args(common(data_dir, tmp_path / "lib", "--lr", "1e308"))
         python.train.run_training(args, Run())
     assert err.value.iteration == 1
 

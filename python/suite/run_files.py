@@ -10,17 +10,9 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from python.suite.checkpoint import (
-    Array,
-    Eval,
-    TrainState,
-    check_state_fits,
-    encode_checkpoint,
-    encode_state,
-    load_state,
-    write_atomic,
-)
+from python.suite.checkpoint import Array, encode_checkpoint, write_atomic
 from python.suite.errors import CheckpointError, DataFileError, DivergedError, OutputExistsError
+from python.suite.train_state import Eval, TrainState, check_state_fits, encode_state, load_state
 
 if TYPE_CHECKING:
     from python.plots import Progress
