@@ -68,7 +68,8 @@ def train(net: TwoLayerNet, data: MnistData, batch_rng: Rng, args: argparse.Name
     train_size = data.x_train.shape[0]
     grad_fn = net.gradient if args.grad == "backprop" else net.numerical_gradient
     for i in range(run.iterations_done, args.iters):
-        params_before, rng_before = net.params, [*batch_rng.s1, *batch_rng.s2]  # written if loss i is bad
+        params_before = net.params  # written, with rng_before, if loss i is not finite
+        rng_before = [*batch_rng.s1, *batch_rng.s2]
         batch_mask = batch_rng.integers(train_size, args.batch_size)
         x_batch = normalize(data.x_train[batch_mask])
         t_batch = data.t_train[batch_mask]
