@@ -1,7 +1,9 @@
 """Argument checks shared by the public functions: each failure is an InputError naming the argument."""
 
 import math
+from collections.abc import Callable
 from numbers import Real
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -179,3 +181,58 @@ def check_batch(x: ArrayLike, t: ArrayLike, params: object, shapes: dict[str, tu
         raise InputError(f"method must be 'series' or 'plain', got {method!r}")
     t = labels_of(t, np.broadcast_to(0.0, (*x.shape[:-1], shapes["W2"][1])))
     return x.reshape(-1, x.shape[-1]), t.reshape(-1)
+
+
+def require_float(x: np.ndarray, name: str = "x") -> None:
+    """Refuse a non-float64 array: x + h on integers silently truncates to a wrong gradient."""
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        kind = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
+        raise InputTypeError(f"{name} must be a float64 array (x + h on integers truncates), got {kind}")
+
+
+def real_valued(f: object, finite: bool = False) -> Callable[[Any], float]:
+    """f, refused unless callable, wrapped so that each value is one real number (finite if asked)."""
+    if not callable(f):
+        raise InputTypeError(f"f must be a function of x, got {type(f).__name__}")
+
+    def value_of(x: Any) -> float:
+        # numpy's overflow in f becomes a clear error about f's value, not a warning from inside f.
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = f(x)
+        if np.ndim(value) != 0 or np.asarray(value).dtype.kind not in NUMERIC_KINDS:
+            raise InputError(f"f must return one real number, got {value!r:.60}")
+        if finite and not math.isfinite(value):
+            raise InputError(f"f is not finite at x = {x!r}: f = {value!r}")
+        return float(value)
+    return value_of
+
+
+def check_function_at(f: object, x: object) -> Callable[[Array], float]:
+    """numerical_gradient's f (see real_valued) and x: a writable, finite float64 array."""
+    f = real_valued(f)
+    require_float(x)
+    if not x.flags.writeable:
+        raise InputError("x must be writable: it is perturbed in place and restored")
+    require_all_finite(x, "x")
+    return f
+
+
+def check_function_of_number(f: object, x: object) -> tuple[Callable[[float], float], float]:
+    """numerical_diff's f (see real_valued; finite values) and x: one finite real number, as a float."""
+    f = real_valued(f, finite=True)
+    number = real_scalar(x)
+    if number is None:
+        raise InputTypeError(f"x must be one real number, got {describe(x)}")
+    if not math.isfinite(number):
+        raise InputError(f"x must be a finite number, got {x!r}")
+    return f, number
+
+
+def check_descent(init_x: object, lr: object, step_num: object, history: object) -> tuple[float, int]:
+    """gradient_descent's init_x (float64), lr (> 0) and step_num (>= 0), and history (a bool)."""
+    require_float(init_x, "init_x")
+    lr = require_positive(lr, "lr")
+    step_num = require_count(step_num, "step_num", minimum=0)
+    if not isinstance(history, bool | np.bool_):
+        raise InputError(f"history must be True or False, got {history!r}")
+    return lr, step_num

@@ -339,3 +339,93 @@ check_batch <- function(x, t, params, shapes, method = "series") {
   k <- shapes$W2[2L]
   labels_of(t, if (is.matrix(x)) matrix(0, nrow(x), k) else numeric(k))
 }
+
+#' Refuse a non-double array
+#'
+#' x + h on integers would silently give a wrong gradient (or, in R, quietly
+#' promote), so only double vectors and matrices are accepted.
+#'
+#' @param x The value to check.
+#' @param name Its name, for the error message.
+#' @return x, invisibly.
+require_float <- function(x, name = "x") {
+  if (!is.double(x)) {
+    dlfs_abort("input_type_error", sprintf(
+      paste("%s must be a double vector or matrix (x + h on integers is",
+            "wrong), got %s"), name, typeof(x)
+    ))
+  }
+  invisible(x)
+}
+
+#' f, refused unless a function, wrapped to check that each value is one
+#' real number (finite if asked)
+#'
+#' @param f Candidate function of x.
+#' @param finite Refuse a non-finite value too.
+#' @return The wrapped f.
+real_valued <- function(f, finite = FALSE) {
+  if (!is.function(f)) {
+    dlfs_abort("input_type_error", sprintf(
+      "f must be a function of x or a TwoLayerNet, got %s", class(f)[1L]
+    ))
+  }
+  function(x) {
+    value <- f(x)
+    if (!is.numeric(value) || length(value) != 1L) {
+      dlfs_abort("input_error", sprintf(
+        "f must return one real number, got %s", describe(value)
+      ))
+    }
+    if (finite && !is.finite(value)) {
+      dlfs_abort("input_error", sprintf("f is not finite at x = %s: f = %s",
+                                        format(x, digits = 17), value))
+    }
+    value
+  }
+}
+
+#' numerical_gradient's f (see real_valued) and x: a finite double array
+#'
+#' @param f Candidate function of x.
+#' @param x Candidate point.
+#' @return The wrapped f.
+check_function_at <- function(f, x) {
+  f <- real_valued(f)
+  require_float(x)
+  require_all_finite(x, "x")
+  f
+}
+
+#' numerical_diff's f (see real_valued; finite values) and x: one finite
+#' number
+#'
+#' @inheritParams check_function_at
+#' @return The wrapped f.
+check_function_of_number <- function(f, x) {
+  f <- real_valued(f, finite = TRUE)
+  if (!is.numeric(x) || length(x) != 1L || !is.null(dim(x))) {
+    dlfs_abort("input_type_error", sprintf("x must be one real number, got %s",
+                                           describe(x)))
+  }
+  if (!is.finite(x)) {
+    dlfs_abort("input_error", sprintf("x must be a finite number, got %s", x))
+  }
+  f
+}
+
+#' gradient_descent's init_x (double), lr (> 0), step_num (>= 0) and history
+#' (TRUE or FALSE)
+#'
+#' @param init_x,lr,step_num,history Candidates.
+#' @return NULL, invisibly.
+check_descent <- function(init_x, lr, step_num, history) {
+  require_float(init_x, "init_x")
+  require_positive(lr, "lr")
+  require_count(step_num, "step_num", minimum = 0)
+  if (!isTRUE(history) && !isFALSE(history)) {
+    dlfs_abort("input_error", sprintf("history must be TRUE or FALSE, got %s",
+                                      deparse(history)[1L]))
+  }
+  invisible(NULL)
+}
