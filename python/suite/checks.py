@@ -236,3 +236,24 @@ def check_descent(init_x: object, lr: object, step_num: object, history: object)
     if not isinstance(history, bool | np.bool_):
         raise InputError(f"history must be True or False, got {history!r}")
     return lr, step_num
+
+
+def check_sgd(params: object, grads: object, lr: object) -> float:
+    """sgd_update's lr (> 0, as a float), after params and grads: same keys, numeric, same shapes."""
+    lr = require_positive(lr, "lr")
+    if not isinstance(params, dict) or not isinstance(grads, dict) or params.keys() != grads.keys():
+        raise InputError(f"params and grads must be dicts with the same keys, got {describe_keys(params)} "
+                         f"and {describe_keys(grads)}")
+    for key, p in params.items():
+        for name, value in (("params", p), ("grads", grads[key])):
+            if not isinstance(value, np.ndarray | np.generic | float | int) or \
+                    np.asarray(value).dtype.kind not in "iuf":
+                raise InputTypeError(f"{name}[{key!r}] must be a numeric array, got {type(value).__name__}")
+        if np.shape(p) != np.shape(grads[key]):
+            raise InputError(f"{key}: param shape {np.shape(p)} != grad shape {np.shape(grads[key])}")
+    return lr
+
+
+def describe_keys(value: object) -> str:
+    """The sorted keys of a dict, or the type of anything else, for an error message."""
+    return str(sorted(map(str, value))) if isinstance(value, dict) else type(value).__name__

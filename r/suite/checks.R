@@ -429,3 +429,50 @@ check_descent <- function(init_x, lr, step_num, history) {
   }
   invisible(NULL)
 }
+
+#' Are params and grads lists with the same distinct keys?
+#'
+#' @param params,grads Candidates.
+#' @return TRUE or FALSE.
+same_keys <- function(params, grads) {
+  keys <- names(params)
+  # Every element named (none "" or missing), distinct, equal sorted names.
+  is.list(params) && is.list(grads) && sum(nzchar(keys)) == length(params) &&
+    !anyDuplicated(keys) && identical(sort(keys), sort(names(grads)))
+}
+
+#' sgd_update's lr (> 0), params and grads: lists with the same keys, numeric
+#' arrays of the same shapes
+#'
+#' Shapes compare dim and length: R would recycle a mismatched gradient
+#' silently where numpy raises.
+#'
+#' @param params,grads,lr Candidates.
+#' @return NULL, invisibly.
+check_sgd <- function(params, grads, lr) {
+  require_positive(lr, "lr")
+  keys <- names(params)
+  if (!same_keys(params, grads)) {
+    dlfs_abort("input_error", sprintf(
+      "params [%s] and grads [%s] must be lists with the same keys",
+      toString(sort(keys)), toString(sort(names(grads)))
+    ))
+  }
+  for (key in keys) {
+    p <- params[[key]]
+    g <- grads[[key]]
+    if (!is.numeric(p) || !is.numeric(g)) {
+      dlfs_abort("input_type_error", sprintf(
+        "params$%s and grads$%s must be numeric, got %s and %s", key, key,
+        typeof(p), typeof(g)
+      ))
+    }
+    if (!identical(dim(p), dim(g)) || length(p) != length(g)) {
+      dlfs_abort("input_error", sprintf(
+        "%s: param shape (%s) != grad shape (%s)", key,
+        toString(shape_of(p)), toString(shape_of(g))
+      ))
+    }
+  }
+  invisible(NULL)
+}
