@@ -3,7 +3,8 @@
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from python.suite.checks import check_logits, check_probabilities, check_same_shape, numeric_array
+from python.suite.checks import numeric_array
+from python.suite.function_checks import check_logits, check_probabilities, check_same_shape
 
 Array = NDArray[np.float64]
 

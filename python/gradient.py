@@ -5,8 +5,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from python.suite.checks import check_descent, check_function_at, check_function_of_number
 from python.suite.errors import InputError
+from python.suite.function_checks import check_descent, check_function_at, check_function_of_number
 
 Array = NDArray[np.float64]
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from python.suite.checks import check_sgd
+from python.suite.function_checks import check_sgd
 
 Params = dict[str, np.ndarray]
 

@@ -7,8 +7,8 @@ from python.fast_gradient import SeriesRangeError, series_numerical_gradient
 from python.functions import cross_entropy_error, sigmoid, sigmoid_grad, softmax
 from python.gradient import numerical_gradient
 from python.rng import Rng
-from python.suite.checks import check_batch, check_input, check_net_sizes, check_params
 from python.suite.errors import InputError, NumericalError
+from python.suite.net_checks import check_batch, check_input, check_net_sizes, check_params
 
 Array = NDArray[np.float64]
 Params = dict[str, Array]

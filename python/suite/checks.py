@@ -1,9 +1,7 @@
 """Argument checks shared by the public functions: each failure is an InputError naming the argument."""
 
 import math
-from collections.abc import Callable
 from numbers import Real
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -76,35 +74,11 @@ def require_count(value: object, name: str, minimum: int = 1) -> int:
     return int(number)
 
 
-def check_logits(x: ArrayLike) -> Array:
-    """softmax's x: a float64 vector or matrix with at least one class (column)."""
-    x = numeric_array(x, "x")
-    require_ndim(x, "x")
-    if x.shape[-1] == 0:
-        raise InputError(f"x must have at least one class (column), got shape {x.shape}")
-    return x
-
-
-def check_probabilities(y: ArrayLike, t: ArrayLike) -> tuple[Array, NDArray[np.intp]]:
-    """cross_entropy_error's y and t: y as a batch of finite probability rows, t as its class codes."""
-    y = numeric_array(y, "y")
-    require_ndim(y, "y")
-    if y.size == 0:
-        raise InputError(f"y must hold at least one row and one class, got shape {y.shape}")
-    require_all_finite(y, "y")
-    if (y < 0).any():
-        raise InputError("y must hold probabilities (>= 0); got a negative value")
-    return y.reshape(-1, y.shape[-1]), labels_of(t, y).reshape(-1)
-
-
-def check_same_shape(y: ArrayLike, t: ArrayLike) -> tuple[Array, Array]:
-    """mean_squared_error's y and t: finite float64 arrays of the same shape."""
-    y, t = numeric_array(y, "y"), numeric_array(t, "t")
-    if y.shape != t.shape:
-        raise InputError(f"y and t must have the same shape, got {y.shape} and {t.shape}")
-    require_all_finite(y, "y")
-    require_all_finite(t, "t")
-    return y, t
+def require_float(x: np.ndarray, name: str = "x") -> None:
+    """Refuse a non-float64 array: x + h on integers silently truncates to a wrong gradient."""
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        kind = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
+        raise InputTypeError(f"{name} must be a float64 array (x + h on integers truncates), got {kind}")
 
 
 def labels_of(t: ArrayLike, y: np.ndarray) -> NDArray[np.intp]:
@@ -129,131 +103,3 @@ def require_one_hot(t: np.ndarray) -> None:
     if not (ones | (t == 0)).all() or not (np.count_nonzero(ones, axis=-1) == 1).all():
         raise InputError("t has the shape of y, so each row must be one-hot (a single 1, zeros "
                          "elsewhere); pass integer labels otherwise")
-
-
-def check_net_sizes(input_size: object, hidden_size: object, output_size: object,
-                    weight_init_std: object) -> tuple[int, int, int]:
-    """TwoLayerNet's layer widths (whole numbers >= 1), after checking weight_init_std (finite, >= 0)."""
-    sizes = (require_count(input_size, "input_size"), require_count(hidden_size, "hidden_size"),
-             require_count(output_size, "output_size"))
-    if real_scalar(weight_init_std) is None or not 0 <= weight_init_std < np.inf:
-        raise InputError(f"weight_init_std must be a finite number >= 0, got {weight_init_std!r}")
-    return sizes
-
-
-def check_params(new: object, shapes: dict[str, tuple[int, ...]]) -> dict[str, Array]:
-    """new, a dict with the keys of shapes, each a float64 array of that shape (in shapes' key order)."""
-    if not isinstance(new, dict) or sorted(new) != sorted(shapes):
-        got = tuple(new) if isinstance(new, dict) else type(new).__name__
-        raise InputError(f"params must be a dict with keys {tuple(shapes)}, got {got}")
-    checked = {}
-    for key, shape in shapes.items():
-        try:
-            value = np.asarray(new[key])
-        except ValueError:  # a ragged nested list
-            raise InputTypeError(f"params['{key}'] must be a float64 (double) array") from None
-        if value.dtype != np.float64:
-            raise InputTypeError(f"params['{key}'] must be float64 (double), got {value.dtype}")
-        if value.shape != shape:
-            raise InputError(f"params['{key}'] must have shape {shape}, got {value.shape}")
-        checked[key] = value
-    return checked
-
-
-def check_input(x: ArrayLike, params: object, shapes: dict[str, tuple[int, ...]]) -> Array:
-    """The net's x, after its params: a finite float64 sample or batch of rows of input_size columns."""
-    check_params(params, shapes)
-    x = numeric_array(x, "x")
-    require_ndim(x, "x")
-    if x.shape[-1] != shapes["W1"][0]:
-        raise InputError(f"x must have {shapes['W1'][0]} columns, got shape {x.shape}")
-    if x.size == 0:
-        raise InputError(f"x is an empty batch (shape {x.shape})")
-    require_all_finite(x, "x")
-    return x
-
-
-def check_batch(x: ArrayLike, t: ArrayLike, params: object, shapes: dict[str, tuple[int, ...]],
-                method: str = "series") -> tuple[Array, NDArray[np.intp]]:
-    """The net's x as a batch of rows (a sample is one row) and t as their class codes; method checked."""
-    x = check_input(x, params, shapes)
-    if method not in ("series", "plain"):
-        raise InputError(f"method must be 'series' or 'plain', got {method!r}")
-    t = labels_of(t, np.broadcast_to(0.0, (*x.shape[:-1], shapes["W2"][1])))
-    return x.reshape(-1, x.shape[-1]), t.reshape(-1)
-
-
-def require_float(x: np.ndarray, name: str = "x") -> None:
-    """Refuse a non-float64 array: x + h on integers silently truncates to a wrong gradient."""
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        kind = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
-        raise InputTypeError(f"{name} must be a float64 array (x + h on integers truncates), got {kind}")
-
-
-def real_valued(f: object, finite: bool = False) -> Callable[[Any], float]:
-    """f, refused unless callable, wrapped so that each value is one real number (finite if asked)."""
-    if not callable(f):
-        raise InputTypeError(f"f must be a function of x, got {type(f).__name__}")
-
-    def value_of(x: Any) -> float:
-        # numpy's overflow in f becomes a clear error about f's value, not a warning from inside f.
-        with np.errstate(over="ignore", invalid="ignore"):
-            value = f(x)
-        if np.ndim(value) != 0 or np.asarray(value).dtype.kind not in NUMERIC_KINDS:
-            raise InputError(f"f must return one real number, got {value!r:.60}")
-        if finite and not math.isfinite(value):
-            raise InputError(f"f is not finite at x = {x!r}: f = {value!r}")
-        return float(value)
-    return value_of
-
-
-def check_function_at(f: object, x: object) -> Callable[[Array], float]:
-    """numerical_gradient's f (see real_valued) and x: a writable, finite float64 array."""
-    f = real_valued(f)
-    require_float(x)
-    if not x.flags.writeable:
-        raise InputError("x must be writable: it is perturbed in place and restored")
-    require_all_finite(x, "x")
-    return f
-
-
-def check_function_of_number(f: object, x: object) -> tuple[Callable[[float], float], float]:
-    """numerical_diff's f (see real_valued; finite values) and x: one finite real number, as a float."""
-    f = real_valued(f, finite=True)
-    number = real_scalar(x)
-    if number is None:
-        raise InputTypeError(f"x must be one real number, got {describe(x)}")
-    if not math.isfinite(number):
-        raise InputError(f"x must be a finite number, got {x!r}")
-    return f, number
-
-
-def check_descent(init_x: object, lr: object, step_num: object, history: object) -> tuple[float, int]:
-    """gradient_descent's init_x (float64), lr (> 0) and step_num (>= 0), and history (a bool)."""
-    require_float(init_x, "init_x")
-    lr = require_positive(lr, "lr")
-    step_num = require_count(step_num, "step_num", minimum=0)
-    if not isinstance(history, bool | np.bool_):
-        raise InputError(f"history must be True or False, got {history!r}")
-    return lr, step_num
-
-
-def check_sgd(params: object, grads: object, lr: object) -> float:
-    """sgd_update's lr (> 0, as a float), after params and grads: same keys, numeric, same shapes."""
-    lr = require_positive(lr, "lr")
-    if not isinstance(params, dict) or not isinstance(grads, dict) or params.keys() != grads.keys():
-        raise InputError(f"params and grads must be dicts with the same keys, got {describe_keys(params)} "
-                         f"and {describe_keys(grads)}")
-    for key, p in params.items():
-        for name, value in (("params", p), ("grads", grads[key])):
-            if not isinstance(value, np.ndarray | np.generic | float | int) or \
-                    np.asarray(value).dtype.kind not in "iuf":
-                raise InputTypeError(f"{name}[{key!r}] must be a numeric array, got {type(value).__name__}")
-        if np.shape(p) != np.shape(grads[key]):
-            raise InputError(f"{key}: param shape {np.shape(p)} != grad shape {np.shape(grads[key])}")
-    return lr
-
-
-def describe_keys(value: object) -> str:
-    """The sorted keys of a dict, or the type of anything else, for an error message."""
-    return str(sorted(map(str, value))) if isinstance(value, dict) else type(value).__name__
