@@ -21,10 +21,12 @@ def sigmoid(x: ArrayLike) -> Array:
 
 
 def sigmoid_grad(x: ArrayLike) -> Array:
-    """Derivative of the sigmoid with respect to its input x."""
+    """Derivative of the sigmoid with respect to its input x: sigmoid(x) * sigmoid(-x)."""
     x = numeric_array(x, "x")
-    # s(x) * s(-x) equals s(x) * (1 - s(x)) but keeps its digits where 1 - s(x) would cancel.
-    return sigmoid(x) * sigmoid(-x)
+    # s(x) * s(-x) equals s(x) * (1 - s(x)) but keeps its digits where 1 - s(x) would cancel. Its two
+    # factors are s(|x|) = 1 / (1 + e) and s(-|x|) = e / (1 + e) in some order, e = exp(-|x|): one exp.
+    e = np.exp(-np.abs(x))
+    return 1.0 / (1.0 + e) * (e / (1.0 + e))
 
 
 def softmax(x: ArrayLike) -> Array:

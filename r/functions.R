@@ -20,15 +20,18 @@ sigmoid <- function(x) {
   numerator / (1 + e)
 }
 
-#' Derivative of the sigmoid with respect to its input x
+#' Derivative of the sigmoid with respect to its input x: sigmoid(x) *
+#' sigmoid(-x)
 #'
 #' @param x Numeric vector, matrix or array.
 #' @return sigmoid'(x), same shape as x.
 sigmoid_grad <- function(x) {
   x <- numeric_array(x, "x")
   # s(x) * s(-x) equals s(x) * (1 - s(x)) but keeps its digits where
-  # 1 - s(x) would cancel.
-  sigmoid(x) * sigmoid(-x)
+  # 1 - s(x) would cancel. Its two factors are s(|x|) = 1 / (1 + e) and
+  # s(-|x|) = e / (1 + e) in some order, e = exp(-|x|): one exp.
+  e <- exp(-abs(x))
+  1 / (1 + e) * (e / (1 + e))
 }
 
 #' Softmax of a vector, or of each row of a matrix, shifted by the max
