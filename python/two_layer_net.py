@@ -54,8 +54,8 @@ class TwoLayerNet:
         a1 = np.dot(x, params["W1"]) + params["b1"]
         z1 = sigmoid(a1)
         a2 = np.dot(z1, params["W2"]) + params["b2"]
-        y = softmax(a2)
-        return require_no_nan(y, x, params)
+        y = require_no_nan(softmax(a2), x, params)
+        return y
 
     def loss(self, x: ArrayLike, t: ArrayLike, params: Params | None = None) -> float:
         """Cross-entropy error of the predictions; t one-hot or class codes."""
