@@ -46,6 +46,26 @@ fetch <- function(url, dest, sha256) {
   NULL
 }
 
+#' Fetch one file from the first mirror serving its bytes (SHA-256), or
+#' fail naming dest and every failure
+#'
+#' @param name File name (appended to each mirror's URL).
+#' @param dest,sha256,mirrors,log As download_mnist().
+fetch_from_mirrors <- function(name, dest, sha256, mirrors, log) {
+  failures <- character()
+  for (base in mirrors) {
+    why <- fetch(paste0(base, name), dest, sha256)
+    if (is.null(why)) return(invisible(NULL))
+    failures <- c(failures, paste0(base, name, ": ", why))
+    if (log) {
+      message("download failed, trying next mirror: ",
+              failures[[length(failures)]])
+    }
+  }
+  idx_error(dest, "no mirror served a valid copy:\n  %s",
+            paste(failures, collapse = "\n  "))
+}
+
 #' Fetch each missing or wrong file from the first mirror serving its bytes
 #'
 #' @param dest_dir Directory to download into (created if needed).
@@ -64,21 +84,7 @@ download_mnist <- function(dest_dir, mirrors = mirror_list(),
     dest <- file.path(dest_dir, name)
     if (file.exists(dest) && !dir.exists(dest) &&
           sha256_file(dest) == checksums[[name]]) next
-    failures <- character()
-    why <- "no mirror given"
-    for (base in mirrors) {
-      why <- fetch(paste0(base, name), dest, checksums[[name]])
-      if (is.null(why)) break
-      failures <- c(failures, paste0(base, name, ": ", why))
-      if (log) {
-        message("download failed, trying next mirror: ",
-                failures[[length(failures)]])
-      }
-    }
-    if (!is.null(why)) {
-      idx_error(dest, "no mirror served a valid copy:\n  %s",
-                paste(failures, collapse = "\n  "))
-    }
+    fetch_from_mirrors(name, dest, checksums[[name]], mirrors, log)
   }
   invisible(file.path(dest_dir, names(checksums)))
 }

@@ -81,9 +81,10 @@ read_run_json <- function(out) {
                      out)
   }
   body <- tryCatch(jsonlite::fromJSON(path, simplifyVector = FALSE),
-                   error = function(e) checkpoint_error(
-                     path, "unreadable or not JSON (%s)", conditionMessage(e)
-                   ))
+                   error = function(e) {
+                     checkpoint_error(path, "unreadable or not JSON (%s)",
+                                      conditionMessage(e))
+                   })
   if (!is.list(body) || !is.list(body$flags) || !is.list(body$data_files) ||
         is.null(names(body$flags))) {
     checkpoint_error(path, paste("expected an object with 'language',",
@@ -169,8 +170,8 @@ write_progress <- function(out, state) {
   })
 }
 
-#' A run going on from state in out, its checkpoint written (resumed:
-#' metrics.csv and epochs.csv rebuilt)
+#' A run going on from state in out, checkpoint written (resumed: the CSV
+#' files rebuilt)
 #'
 #' @param out Run directory.
 #' @param state From train_state().
@@ -213,8 +214,7 @@ record_loss <- function(run, i, loss, params_before, rng_before) {
 
 #' Keep the accuracies after update i
 #'
-#' @param run From start_run().
-#' @param epoch,i,train_acc,test_acc The evaluation.
+#' @param run,epoch,i,train_acc,test_acc The run and the evaluation.
 #' @return run.
 record_eval <- function(run, epoch, i, train_acc, test_acc) {
   run$evals <- rbind(run$evals, c(epoch, i, train_acc, test_acc),

@@ -79,31 +79,20 @@ parse_train_args <- function(args) {
     }
     return(list(resume = given$resume, quiet = isTRUE(given$quiet)))
   }
-  opt <- utils::modifyList(train_defaults, given)
+  check_flags(utils::modifyList(train_defaults, given))
+}
+
+#' Every flag checked: numbers, counts (as integers), choices
+#'
+#' @param opt Named list of every flag of train_defaults.
+#' @return opt, counts as integers; a flag error names the first bad one.
+check_flags <- function(opt) {
   for (name in c("iters", "batch_size", "hidden", "seed", "eval_every",
-                 "train_limit", "lr", "weight_init_std")) {
-    value <- opt[[name]]
-    if (is.character(value)) {
-      flag_error("%s must be a number, got '%s'", flag_name(name), value)
-    }
-    if (is.null(value) || name %in% c("lr", "weight_init_std")) next
-    lo <- if (name == "seed") 0 else 1
-    hi <- if (name == "seed") max_seed - 1 else .Machine$integer.max
-    if (!is.finite(value) || value != round(value) || value < lo ||
-          value > hi) {
-      flag_error("%s must be a whole number in %.0f..%.0f, got %s",
-                 flag_name(name), lo, hi, format(value))
-    }
-    opt[[name]] <- as.integer(value)
+                 "train_limit")) {
+    if (!is.null(opt[[name]])) opt[[name]] <- count_flag(name, opt[[name]])
   }
-  if (!is.finite(opt$lr) || opt$lr <= 0) {
-    flag_error("--lr must be a finite number > 0, got %s", format(opt$lr))
-  }
-  std <- opt$weight_init_std
-  if (!is.finite(std) || std < 0) {
-    flag_error("--weight-init-std must be a finite number >= 0, got %s",
-               format(std))
-  }
+  real_flag("lr", opt$lr, "> 0")
+  real_flag("weight_init_std", opt$weight_init_std, ">= 0")
   choices <- list(grad = c("backprop", "numerical"),
                   dataset = c("fashion-mnist", "mnist"))
   for (name in names(choices)) {
@@ -116,6 +105,36 @@ parse_train_args <- function(args) {
     flag_error("--download is only available with --dataset mnist")
   }
   opt
+}
+
+# A number optparse could not read comes back as text.
+not_a_number <- function(name, value) {
+  if (is.character(value)) {
+    flag_error("%s must be a number, got '%s'", flag_name(name), value)
+  }
+}
+
+# A count flag as an integer: a whole number from 1 (0 for --seed) to R's
+# largest integer (the largest seed for --seed).
+count_flag <- function(name, value) {
+  not_a_number(name, value)
+  range <- if (name == "seed") c(0, max_seed - 1) else
+    c(1, .Machine$integer.max)
+  if (!isTRUE(value == round(value) && value >= range[1L] &&
+                value <= range[2L])) {
+    flag_error("%s must be a whole number in %.0f..%.0f, got %s",
+               flag_name(name), range[1L], range[2L], format(value))
+  }
+  as.integer(value)
+}
+
+# Refuse a real flag that is not finite and (bound) "> 0" or ">= 0".
+real_flag <- function(name, value, bound) {
+  not_a_number(name, value)
+  if (!is.finite(value) || value < 0 || (bound == "> 0" && value == 0)) {
+    flag_error("%s must be a finite number %s, got %s", flag_name(name), bound,
+               format(value))
+  }
 }
 
 #' The flags recorded in run.json, checked as a fresh run's would be

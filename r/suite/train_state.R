@@ -34,6 +34,16 @@ whole <- function(values, lo, hi) {
         values <= hi)
 }
 
+# Is x a plain vector (no dim) of length n?
+flat <- function(x, n) is.null(dim(x)) && length(x) == n
+
+# Are these six doubles a generator's state: s1 below m1, s2 below m2,
+# neither all zero?
+generator_words <- function(words) {
+  flat(words, 6L) && whole(words[1:3], 0, m1 - 1) &&
+    whole(words[4:6], 0, m2 - 1) && any(words[1:3] > 0) && any(words[4:6] > 0)
+}
+
 #' A train_state() from checkpoint arrays, each state array checked
 #'
 #' @param arrays Named list from decode_checkpoint().
@@ -48,14 +58,11 @@ decode_state <- function(arrays, source) {
   }
   done <- arrays$iterations_done
   words <- arrays$batch_rng
-  flat <- function(x, n) is.null(dim(x)) && length(x) == n
   if (!flat(done, 1L) || !whole(done, 0, 2^53)) {
     checkpoint_error(source, "iterations_done must be one integer >= 0, got %s",
                      toString(done))
   }
-  if (!flat(words, 6L) || !whole(words[1:3], 0, m1 - 1) ||
-        !whole(words[4:6], 0, m2 - 1) || !any(words[1:3] > 0) ||
-        !any(words[4:6] > 0)) {
+  if (!generator_words(words)) {
     checkpoint_error(source, "batch_rng must be 6 generator words, got %s",
                      toString(words))
   }
@@ -103,8 +110,8 @@ check_state_fits <- function(state, flags, shapes, source) {
   n <- state$iterations_done
   every <- flags$eval_every
   if (n > flags$iters) {
-    checkpoint_error(source, "iterations_done %.0f exceeds the run's --iters %d",
-                     n, flags$iters)
+    checkpoint_error(source, "iterations_done %.0f exceeds the run's %s %d",
+                     n, "--iters", flags$iters)
   }
   expected <- if (n > 0) seq(0, n - 1, by = every) else numeric(0)
   if (!identical(as.vector(state$evals[, 2L]), expected) ||
