@@ -1,5 +1,6 @@
 # A training run on disk: the --out guard, run.json, the checkpoint state
-# and its checks, stale temporary files. Mirrors python/suite/run_state.py.
+# and its checks, stale temporary files, the run's record and checkpoints.
+# Mirrors tests/test_run_files.py.
 
 root <- normalizePath(testthat::test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
@@ -38,9 +39,9 @@ test_that("an --out holding any run file is refused unless --force", {
   )
   expect_identical(guard_out_dir(out, force = TRUE),
                    c("metrics.csv", "curves.png"))
-  for (f in run_files()) writeLines("x", file.path(out, f))
+  for (f in run_files) writeLines("x", file.path(out, f))
   clear_run_files(out)
-  expect_identical(earlier_run_files(out), character(0))
+  expect_identical(guard_out_dir(out, force = FALSE), character(0))
   expect_true(file.exists(file.path(out, "unrelated.txt")))
 })
 
@@ -95,7 +96,7 @@ test_that("a state's arrays come in the documented order and round-trip", {
                                     "batch_rng", "losses", "evals"))
   expect_identical(dim(arrays$evals), c(2L, 4L))
   path <- file.path(withr::local_tempdir(), "checkpoint.bin")
-  save_checkpoint(path, arrays)
+  write_checkpoint(path, arrays)
   back <- decode_state(load_checkpoint(path), path)
   expect_identical(back, state)
   # The state of a generator continues its stream.
@@ -105,7 +106,7 @@ test_that("a state's arrays come in the documented order and round-trip", {
                    integers(gen, 10, 10)[7:10])
   # Nothing done yet: empty losses and evaluations.
   empty <- train_state(state$params, 0, words, numeric(0), matrix(0, 0, 4))
-  save_checkpoint(path, encode_state(empty))
+  write_checkpoint(path, encode_state(empty))
   expect_identical(decode_state(load_checkpoint(path), path), empty)
 })
 
@@ -178,7 +179,7 @@ test_that("Python reads an R training checkpoint and writes the same bytes", {
   for (state in list(small_state(), utils::modifyList(small_state(), list(
     iterations_done = 0, losses = numeric(0), evals = matrix(0, 0, 4)
   )))) {
-    save_checkpoint(file.path(d, "r.bin"), encode_state(state))
+    write_checkpoint(file.path(d, "r.bin"), encode_state(state))
     code <- paste(
       "import sys",
       "from python.suite.checkpoint import load_checkpoint, save_checkpoint",
@@ -198,4 +199,70 @@ test_that("Python reads an R training checkpoint and writes the same bytes", {
     expect_identical(readBin(file.path(d, "py.bin"), "raw", 1e5),
                      readBin(file.path(d, "r.bin"), "raw", 1e5))
   }
+})
+
+test_that("a run keeps its losses and evaluations, written at checkpoints", {
+  out <- withr::local_tempdir()
+  state <- small_state()
+  shown <- new.env()
+  progress <- list(update = function(done, loss) shown$last <- c(done, loss))
+  run <- start_run(out, state, progress)
+  expect_identical(load_state(out), state)
+  expect_identical(run$checkpoint, 3)
+  run <- record_loss(run, 3, 0.05, state$params, state$batch_rng)
+  expect_identical(shown$last, c(4, 0.05))
+  expect_identical(load_state(out), state) # nothing written yet
+  later <- rapply(state$params, function(w) w / 2, how = "list")
+  words <- c(1, 2, 3, 4, 5, 6)
+  run <- save_checkpoint(run, later, words)
+  expect_identical(run$checkpoint, 4)
+  expect_identical(load_state(out), train_state(later, 4, words,
+                                                c(state$losses, 0.05),
+                                                state$evals))
+  run <- record_loss(run, 4, 0.04, later, words)
+  run <- record_eval(run, 2, 4, 0.875, 0.5)
+  expect_identical(run$evals[3L, ], c(2, 4, 0.875, 0.5))
+  # A non-finite loss at 5: the state before iteration 5 is written.
+  err <- tryCatch(record_loss(run, 5, NaN, state$params, c(6, 5, 4, 3, 2, 1)),
+                  dlfs_diverged_error = identity)
+  expect_identical(err$iteration, 5L)
+  expect_match(conditionMessage(err), paste0(
+    "^training diverged at iteration 5: minibatch loss nan; the last good ",
+    "state \\(iteration 5\\) is in ", out, "$"
+  ))
+  expect_identical(load_state(out), train_state(
+    state$params, 5, c(6, 5, 4, 3, 2, 1), c(state$losses, 0.05, 0.04),
+    run$evals
+  ))
+  # Right after a checkpoint, that checkpoint is the last good state.
+  run <- save_checkpoint(run, later, words)
+  before <- readBin(file.path(out, "checkpoint.bin"), "raw", 1e5)
+  expect_error(record_loss(run, 5, Inf, state$params, rev(words)),
+               "minibatch loss inf", class = "dlfs_diverged_error")
+  expect_identical(readBin(file.path(out, "checkpoint.bin"), "raw", 1e5),
+                   before)
+})
+
+test_that("--checkpoint-in weights come from any checkpoint with W1..b2", {
+  d <- withr::local_tempdir()
+  state <- small_state()
+  write_checkpoint(file.path(d, "state.bin"), encode_state(state))
+  expect_identical(load_weights(file.path(d, "state.bin")), state$params)
+  write_checkpoint(file.path(d, "w1.bin"), state$params["W1"])
+  expect_error(load_weights(file.path(d, "w1.bin")),
+               "w1.bin: has no b1 W2 b2; --checkpoint-in needs the arrays",
+               class = "dlfs_checkpoint_error")
+})
+
+test_that("the ^C line names the last checkpoint on disk, or none", {
+  out <- withr::local_tempdir()
+  expect_identical(interrupted(NULL), paste(
+    "interrupted before the first checkpoint; nothing to resume"
+  ))
+  expect_identical(interrupted(out), interrupted(NULL))
+  write_progress(out, small_state())
+  expect_identical(interrupted(out), sprintf(paste(
+    "interrupted; last checkpoint at iteration 3 in %s; continue with:",
+    "Rscript r/train.R --resume %s"
+  ), out, out))
 })
