@@ -95,4 +95,3 @@ interrupt <- function(...) {
   signalCondition(structure(class = c("interrupt", "condition"),
                             list(message = "", call = NULL)))
 }
-

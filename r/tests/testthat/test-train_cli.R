@@ -103,4 +103,3 @@ test_that("data errors exit 2 with one line naming the file, nothing written", {
     "directory \\(cannot create dir .*Not a directory'\\)$"
   ))
 })
-
