@@ -110,7 +110,7 @@ absolute_path <- function(path) {
 
 #' A new run: check --out, load the data and the net, write run.json
 #'
-#' @param args Flags from parse_train_args().
+#' @param args Flags from parse_args().
 #' @return list(args (resolved, as in run.json), data, net, state).
 start_fresh <- function(args) {
   args$out <- absolute_path(or_default(args$out, sprintf(
@@ -143,7 +143,7 @@ start_fresh <- function(args) {
 #' Continue a run: the flags from DIR/run.json, the data and the checkpoint
 #' checked
 #'
-#' @param args Flags from parse_train_args() (resume, quiet).
+#' @param args Flags from parse_args() (resume, quiet).
 #' @return As start_fresh(), or NULL if the run is complete.
 start_resume <- function(args) {
   out <- absolute_path(args$resume)
@@ -223,7 +223,7 @@ write_outputs <- function(run, args, flags, data, final, diverged,
 
 #' Start or resume the run, train, write the outputs
 #'
-#' @param args Flags from parse_train_args().
+#' @param args Flags from parse_args().
 #' @return The summary, invisibly (NULL: the run was complete already); an
 #'   interrupt becomes a "train_interrupted" error naming the last
 #'   checkpoint on disk.

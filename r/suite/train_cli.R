@@ -24,7 +24,7 @@ flag_error <- function(...) dlfs_abort("input_error", sprintf(...))
 #' flags given are known (train_defaults fills in the rest)
 #'
 #' @return An optparse OptionParser.
-train_parser <- function() {
+build_parser <- function() {
   flag <- function(name, type, help) {
     action <- if (type == "switch") "store_true" else "store"
     optparse::make_option(flag_name(name), dest = name, action = action,
@@ -61,10 +61,10 @@ train_parser <- function() {
 #' @param args Character vector of arguments.
 #' @return Named list of every flag of train_defaults, checked; with
 #'   --resume only resume and quiet; list(help = TRUE) for --help.
-parse_train_args <- function(args) {
+parse_args <- function(args) {
   # A number optparse cannot read comes back as text (checked below).
   given <- tryCatch(suppressWarnings(optparse::parse_args(
-    train_parser(), args, print_help_and_exit = FALSE
+    build_parser(), args, print_help_and_exit = FALSE
   )), error = function(e) {
     flag_error("%s", sub("^Error in [^:]*: *", "", conditionMessage(e)))
   })
@@ -141,7 +141,7 @@ real_flag <- function(name, value, bound) {
 #'
 #' @param flags run.json's flags.
 #' @param json run.json's path, for messages.
-#' @return As parse_train_args().
+#' @return As parse_args().
 recorded_flags <- function(flags, json) {
   argv <- unlist(lapply(setdiff(names(train_defaults), c("resume", "quiet")),
                         function(name) {
@@ -155,7 +155,7 @@ recorded_flags <- function(flags, json) {
                           }
                           c(flag_name(name), if (!isTRUE(value)) text)
                         }))
-  tryCatch(parse_train_args(as.character(argv)), dlfs_error = function(e) {
+  tryCatch(parse_args(as.character(argv)), dlfs_error = function(e) {
     checkpoint_error(json, "bad flags (%s)", conditionMessage(e))
   })
 }
@@ -182,9 +182,9 @@ main <- function(argv) {
   }
   withCallingHandlers(
     tryCatch({
-      args <- parse_train_args(argv)
+      args <- parse_args(argv)
       if (isTRUE(args$help)) {
-        optparse::print_help(train_parser())
+        optparse::print_help(build_parser())
       } else {
         run_training(args)
       }

@@ -57,11 +57,11 @@ test_that("bad flags exit 2 with one line naming the flag, nothing written", {
   expect_false(file.exists(file.path(d, "x")))
   # Values as optparse reads them: --flag=value, negative numbers, spaces;
   # counts become integers, a double the value given.
-  expect_identical(parse_train_args(c("--iters", " 7 ", "--lr=1E2",
+  expect_identical(parse_args(c("--iters", " 7 ", "--lr=1E2",
                                       "--seed", "-0"))[c("iters", "lr",
                                                          "seed")],
                    list(iters = 7L, lr = 100, seed = 0L))
-  expect_identical(parse_train_args("--help"), list(help = TRUE))
+  expect_identical(parse_args("--help"), list(help = TRUE))
 })
 
 test_that("data errors exit 2 with one line naming the file, nothing written", {

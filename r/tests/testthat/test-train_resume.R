@@ -197,7 +197,7 @@ test_that("divergence exits 3 with the state of the last good iteration", {
   expect_identical(evaluate(net, x, c(0L, 0L, 0L)), 0)
   # The library's condition carries the iteration.
   utils::capture.output(err <- tryCatch(
-    run_training(parse_train_args(common(data_dir, file.path(d, "lib"),
+    run_training(parse_args(common(data_dir, file.path(d, "lib"),
                                          "--lr", "1e308"))),
     dlfs_diverged_error = identity
   ))
