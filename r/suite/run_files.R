@@ -64,8 +64,7 @@ json_text <- function(x) {
 #'
 #' @param out Run directory.
 #' @param language "R".
-#' @param flags Named list of flags.
-#' @param data_files Named list: train_images, ... -> SHA-256 hex digest.
+#' @param flags,data_files Named lists: flags; train_images, ... -> SHA-256.
 write_run_json <- function(out, language, flags, data_files) {
   body <- list(language = language, flags = flags, data_files = data_files)
   write_atomic(file.path(out, "run.json"), json_text(body))

@@ -95,3 +95,24 @@ interrupt <- function(...) {
   signalCondition(structure(class = c("interrupt", "condition"),
                             list(message = "", call = NULL)))
 }
+
+# A state after 3 iterations of a 4-3-2 net, evaluated every 2 iterations.
+small_state <- function() {
+  gen <- rng(5)
+  params <- list(W1 = matrix(normal(gen, 12), 4), b1 = normal(gen, 3),
+                 W2 = matrix(normal(gen, 6), 3), b2 = c(0.5, -0.25))
+  batches <- rng(6)
+  integers(batches, 10, 3 * 2)
+  train_state(params, 3, c(batches$s1, batches$s2), c(2.5, 1 / 3, 0.1),
+              rbind(c(0, 0, 0.5, 0.25), c(1, 2, 0.75, 1 / 3)))
+}
+
+small_shapes <- function() {
+  list(W1 = c(4L, 3L), b1 = 3L, W2 = c(3L, 2L), b2 = 2L)
+}
+
+expect_condition_class <- function(expr, class, pattern) {
+  err <- tryCatch(expr, condition = identity)
+  expect_s3_class(err, class)
+  expect_match(conditionMessage(err), pattern)
+}

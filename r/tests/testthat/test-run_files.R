@@ -1,30 +1,9 @@
-# A training run on disk: the --out guard, run.json, the checkpoint state
-# and its checks, stale temporary files, the run's record and checkpoints.
+# A training run on disk: the --out guard, stale temporary files, run.json,
+# the run's record and checkpoints. Set-up (small_state()): helper-train.R.
 # Mirrors tests/test_run_files.py.
 
 root <- normalizePath(testthat::test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
-
-# A state after 3 iterations of a 4-3-2 net, evaluated every 2 iterations.
-small_state <- function() {
-  gen <- rng(5)
-  params <- list(W1 = matrix(normal(gen, 12), 4), b1 = normal(gen, 3),
-                 W2 = matrix(normal(gen, 6), 3), b2 = c(0.5, -0.25))
-  batches <- rng(6)
-  integers(batches, 10, 3 * 2)
-  train_state(params, 3, c(batches$s1, batches$s2), c(2.5, 1 / 3, 0.1),
-              rbind(c(0, 0, 0.5, 0.25), c(1, 2, 0.75, 1 / 3)))
-}
-
-small_shapes <- function() {
-  list(W1 = c(4L, 3L), b1 = 3L, W2 = c(3L, 2L), b2 = 2L)
-}
-
-expect_condition_class <- function(expr, class, pattern) {
-  err <- tryCatch(expr, condition = identity)
-  expect_s3_class(err, class)
-  expect_match(conditionMessage(err), pattern)
-}
 
 test_that("an --out holding any run file is refused unless --force", {
   out <- withr::local_tempdir()
@@ -89,71 +68,6 @@ test_that("changed data files are refused, naming the file", {
   )
 })
 
-test_that("a state's arrays come in the documented order and round-trip", {
-  state <- small_state()
-  arrays <- encode_state(state)
-  expect_identical(names(arrays), c("W1", "b1", "W2", "b2", "iterations_done",
-                                    "batch_rng", "losses", "evals"))
-  expect_identical(dim(arrays$evals), c(2L, 4L))
-  path <- file.path(withr::local_tempdir(), "checkpoint.bin")
-  write_checkpoint(path, arrays)
-  back <- decode_state(load_checkpoint(path), path)
-  expect_identical(back, state)
-  # The state of a generator continues its stream.
-  words <- back$batch_rng
-  gen <- rng(6)
-  expect_identical(integers(rng_from_state(words[1:3], words[4:6]), 10, 4),
-                   integers(gen, 10, 10)[7:10])
-  # Nothing done yet: empty losses and evaluations.
-  empty <- train_state(state$params, 0, words, numeric(0), matrix(0, 0, 4))
-  write_checkpoint(path, encode_state(empty))
-  expect_identical(decode_state(load_checkpoint(path), path), empty)
-})
-
-test_that("checkpoints without a valid state are refused, naming the array", {
-  good <- encode_state(small_state())
-  broken <- list(
-    "holds no training state \\(missing losses evals\\)" =
-      good[1:6],
-    "iterations_done must be one integer >= 0" =
-      utils::modifyList(good, list(iterations_done = 2.5)),
-    "batch_rng must be 6 generator words" =
-      utils::modifyList(good, list(batch_rng = c(1, 2, 3, 0, 0, 0))),
-    "batch_rng must be 6 generator words" =
-      utils::modifyList(good, list(batch_rng = c(1, 2, m1, 1, 2, 3))),
-    "losses must have iterations_done = 3 values" =
-      utils::modifyList(good, list(losses = c(1, 2))),
-    "evals must be rows \\(epoch, iter, train_acc, test_acc\\)" =
-      utils::modifyList(good, list(evals = matrix(0, 2, 3)))
-  )
-  for (pattern in names(broken)) {
-    expect_condition_class(decode_state(broken[[pattern]], "ck.bin"),
-                           "dlfs_checkpoint_error",
-                           paste0("^ck.bin: ", pattern))
-  }
-})
-
-test_that("a state must fit the run's net, iterations and evaluations", {
-  state <- small_state()
-  flags <- list(iters = 5L, eval_every = 2L)
-  expect_null(check_state_fits(state, flags, small_shapes(), "s"))
-  wide <- utils::modifyList(small_shapes(), list(b1 = 4L))
-  misfits <- list(
-    list(state, flags, wide,
-         "b1 has shape \\(3\\), the run's net needs \\(4\\)"),
-    list(state, list(iters = 2L, eval_every = 2L), small_shapes(),
-         "iterations_done 3 exceeds the run's --iters 2"),
-    list(state, list(iters = 5L, eval_every = 1L), small_shapes(),
-         "evals do not list the evaluations before iteration 3 \\(every 1\\)"),
-    list(utils::modifyList(state, list(losses = c(1, NaN, 2))), flags,
-         small_shapes(), "losses hold a non-finite value")
-  )
-  for (m in misfits) {
-    expect_condition_class(check_state_fits(m[[1]], m[[2]], m[[3]], "s"),
-                           "dlfs_checkpoint_error", paste0("^s: ", m[[4]]))
-  }
-})
-
 test_that("write_progress writes the tables and the checkpoint, no temp", {
   out <- withr::local_tempdir()
   state <- small_state()
@@ -170,35 +84,6 @@ test_that("write_progress writes the tables and the checkpoint, no temp", {
   unlink(file.path(out, "checkpoint.bin"))
   expect_condition_class(load_state(out), "dlfs_checkpoint_error",
                          "checkpoint.bin: cannot read \\(file not found\\)")
-})
-
-test_that("Python reads an R training checkpoint and writes the same bytes", {
-  python <- file.path(root, ".venv", "bin", "python")
-  skip_if_not(file.exists(python), "no project venv Python")
-  d <- withr::local_tempdir()
-  for (state in list(small_state(), utils::modifyList(small_state(), list(
-    iterations_done = 0, losses = numeric(0), evals = matrix(0, 0, 4)
-  )))) {
-    write_checkpoint(file.path(d, "r.bin"), encode_state(state))
-    code <- paste(
-      "import sys",
-      "from python.suite.checkpoint import load_checkpoint, save_checkpoint",
-      "arrays = load_checkpoint(sys.argv[1])",
-      "print(' '.join(f'{k}:{v.shape}' for k, v in arrays.items()))",
-      "save_checkpoint(sys.argv[2], arrays)", sep = "\n"
-    )
-    shapes <- withr::with_dir(root, system2(
-      python, c("-c", shQuote(code), file.path(d, "r.bin"),
-                file.path(d, "py.bin")), stdout = TRUE
-    ))
-    n <- length(state$losses)
-    expect_identical(shapes, sprintf(paste(
-      "W1:(4, 3) b1:(3,) W2:(3, 2) b2:(2,) iterations_done:(1,)",
-      "batch_rng:(6,) losses:(%d,) evals:(%d, 4)"
-    ), n, nrow(state$evals)))
-    expect_identical(readBin(file.path(d, "py.bin"), "raw", 1e5),
-                     readBin(file.path(d, "r.bin"), "raw", 1e5))
-  }
 })
 
 test_that("a run keeps its losses and evaluations, written at checkpoints", {
