@@ -24,7 +24,8 @@ local({
     "functions", "gradient", "fast_gradient", "optimizer", "rng",
     "two_layer_net",
     "suite/fixtures_io", "suite/tolerance", "suite/cases", "suite/bad_inputs",
-    "mnist", "suite/checkpoint", "plots", "suite/run_state", "train"
+    "mnist", "suite/download", "suite/checkpoint", "suite/train_state",
+    "plots", "suite/run_files", "suite/train_cli", "train"
   )
   target <- parent.env(environment())
   for (module in modules) {

@@ -1,19 +1,18 @@
 # Checkpoints both languages read and write byte for byte, and atomic
-# (temporary file, then rename) writes. Mirrors python/suite/checkpoint.py,
-# whose docstring specifies the format:
+# (temporary file, then rename) writes. Mirrors python/suite/checkpoint.py
+# (the training state in them: r/suite/train_state.R), whose docstring
+# specifies the format:
 #   line 1: "DLFS-CHECKPOINT 1"
 #   line 2: one-line JSON header, fixed key order, no spaces
 #   then:   each array's little-endian float64 values, row-major, in order.
 
 checkpoint_magic <- function() charToRaw("DLFS-CHECKPOINT 1\n")
 
-#' Run write_fn(tmp) on a temporary path next to path, then rename it over path
-#'
-#' If write_fn fails, path is left as it was and the temporary file removed.
+#' Run write_fn(tmp) on a temporary path next to path, then rename it over
+#' path (if write_fn fails, path stays as it was; no temporary is left)
 #'
 #' @param path Destination file.
 #' @param write_fn Function of one argument, the temporary path.
-#' @return path, invisibly.
 with_atomic_path <- function(path, write_fn) {
   tmp <- tempfile(paste0(".", basename(path), "."), dirname(path), ".tmp")
   on.exit(unlink(tmp))
@@ -28,24 +27,20 @@ with_atomic_path <- function(path, write_fn) {
 #'
 #' @param path Destination file.
 #' @param data Raw vector or a single character string.
-#' @return path, invisibly.
 write_atomic <- function(path, data) {
   if (is.character(data)) data <- charToRaw(enc2utf8(data))
   with_atomic_path(path, function(tmp) writeBin(data, tmp))
 }
 
-#' An error about a checkpoint file
-#'
-#' @param source File name or description.
-#' @param ... sprintf() format and arguments.
+# An error about a checkpoint file (source), sprintf(...) its message.
 checkpoint_error <- function(source, ...) {
   dlfs_abort("checkpoint_error", paste0(source, ": ", sprintf(...)))
 }
 
-#' The checkpoint bytes for a named list of double vectors and matrices
+#' The checkpoint bytes (raw) for a named list of double vectors and
+#' matrices, in order
 #'
-#' @param params Named list of double vectors / matrices, written in order.
-#' @return Raw vector.
+#' @param params Named list of double vectors / matrices.
 encode_checkpoint <- function(params) {
   entries <- character()
   blobs <- list()
@@ -77,11 +72,7 @@ encode_checkpoint <- function(params) {
   c(checkpoint_magic(), charToRaw(header), unlist(blobs, use.names = FALSE))
 }
 
-#' Split checkpoint bytes into the parsed header and the array bytes
-#'
-#' @param data Raw vector.
-#' @param source Name for error messages.
-#' @return list(header = parsed JSON, body = raw vector).
+# Checkpoint bytes split into the parsed header and the array bytes.
 split_checkpoint <- function(data, source) {
   magic <- checkpoint_magic()
   m <- length(magic)
@@ -108,12 +99,8 @@ split_checkpoint <- function(data, source) {
   list(header = header, body = data[-seq_len(end)])
 }
 
-#' One array of a checkpoint, its length and SHA-256 checked
-#'
-#' @param a The array's header entry.
-#' @param body The checkpoint's array bytes.
-#' @param source Name for error messages.
-#' @return A matrix (2-d) or plain vector (1-d).
+# One array (header entry a) of a checkpoint, its length and SHA-256
+# checked: a matrix (2-d) or a plain vector (1-d).
 decode_array <- function(a, body, source) {
   shape <- as.numeric(unlist(a$shape))
   count <- prod(shape)
@@ -131,11 +118,11 @@ decode_array <- function(a, body, source) {
   matrix(values, shape[[1L]], shape[[2L]], byrow = TRUE)
 }
 
-#' Named double vectors / matrices from checkpoint bytes, all checks passed
+#' Named double matrices (2-d) and vectors (1-d) from checkpoint bytes,
+#' every length and checksum verified
 #'
 #' @param data Raw vector.
 #' @param source Name for error messages.
-#' @return Named list; 2-d arrays as matrices, 1-d as plain vectors.
 decode_checkpoint <- function(data, source = "<bytes>") {
   parts <- split_checkpoint(data, source)
   arrays <- parts$header$arrays
@@ -151,20 +138,34 @@ decode_checkpoint <- function(data, source = "<bytes>") {
   out
 }
 
-#' Write params as a checkpoint file, atomically
+#' Write arrays as a checkpoint file, atomically (Python's save_checkpoint;
+#' R's save_checkpoint() writes a run's state: r/suite/run_files.R)
 #'
 #' @param path Destination file.
 #' @param params Named list of double vectors / matrices.
-#' @return path, invisibly.
-save_checkpoint <- function(path, params) {
+write_checkpoint <- function(path, params) {
   write_atomic(path, encode_checkpoint(params))
 }
 
-#' Read a checkpoint file written by either language
+#' The arrays of a checkpoint file written by either language
 #'
 #' @param path Checkpoint file.
-#' @return Named list of double vectors / matrices.
 load_checkpoint <- function(path) {
   if (!file.exists(path)) checkpoint_error(path, "file not found")
   decode_checkpoint(readBin(path, "raw", file.size(path)), path)
+}
+
+#' W1 b1 W2 b2 of any checkpoint file (other arrays, such as a training
+#' state, are ignored)
+#'
+#' @param path Checkpoint file.
+load_weights <- function(path) {
+  arrays <- load_checkpoint(path)
+  missing <- setdiff(param_keys, names(arrays))
+  if (length(missing) > 0L) {
+    checkpoint_error(path, "has no %s; --checkpoint-in needs the arrays %s",
+                     paste(missing, collapse = " "),
+                     paste(param_keys, collapse = " "))
+  }
+  arrays[param_keys]
 }

@@ -22,7 +22,7 @@ test_that("round trip is bit-exact, special values included", {
   params <- list(W1 = matrix(normal(rng(1), 12), 3, byrow = TRUE),
                  b1 = special, W2 = matrix(special, 5, byrow = TRUE),
                  b2 = numeric(0))
-  save_checkpoint(path, params)
+  write_checkpoint(path, params)
   back <- load_checkpoint(path)
   expect_true(same_bits(params, back))
   expect_identical(encode_checkpoint(back), readBin(path, "raw", 1e6))
@@ -75,7 +75,7 @@ test_that("a failed write keeps the old file and leaves no temporary file", {
   }), "interrupted")
   expect_identical(readLines(path), "old")
   expect_identical(list.files(d, all.files = TRUE, no.. = TRUE), "f.txt")
-  expect_error(save_checkpoint(path, list(W = 1:3)), "must be a double")
+  expect_error(write_checkpoint(path, list(W = 1:3)), "must be a double")
   expect_identical(readLines(path), "old")
 })
 
@@ -100,9 +100,9 @@ test_that("R and Python read each other's checkpoints bit-exactly", {
   skip_if_not(file.exists(python), "no project venv Python")
   d <- withr::local_tempdir()
   net <- TwoLayerNet(784, 50, 10, seed = 3)
-  save_checkpoint(file.path(d, "r.bin"), net$params)
+  write_checkpoint(file.path(d, "r.bin"), net$params)
   x <- matrix(uniform(rng(11), 20 * 784), 20, byrow = TRUE)
-  save_checkpoint(file.path(d, "x.bin"), list(x = x))
+  write_checkpoint(file.path(d, "x.bin"), list(x = x))
   script <- file.path(d, "cross.py")
   writeLines(py_cross, script)
   status <- system2(python, c(script, root, d), stdout = FALSE)

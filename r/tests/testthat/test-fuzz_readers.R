@@ -177,9 +177,9 @@ check_idx_result <- function(kind, path, value) {
                     256^(3:0))
   payload <- content[-seq_len(4L + 4L * ndim)]
   ok <- if (kind == "images") {
-    identical(dim(value$images), as.integer(c(dims[2] * dims[3], dims[1]))) &&
+    identical(dim(value$images), as.integer(c(dims[1], dims[2] * dims[3]))) &&
       identical(value$image_shape, as.integer(dims[2:3])) &&
-      identical(as.vector(value$images), payload)
+      identical(as.vector(t(value$images)), payload)
   } else {
     identical(value$labels, as.integer(payload)) &&
       all(value$labels >= 0L & value$labels <= 9L)

@@ -25,8 +25,8 @@ write_dataset <- function(d, n_train = 20L, n_test = 5L, compress = TRUE) {
 test_that("real Fashion-MNIST: the checksums and values Python sees", {
   skip_if_not(dir.exists(fashion_dir), "Fashion-MNIST is not installed")
   data <- load_dataset(fashion_dir)
-  expect_identical(dim(data$x_train), c(784L, 60000L))
-  expect_identical(dim(data$x_test), c(784L, 10000L))
+  expect_identical(dim(data$x_train), c(60000L, 784L))
+  expect_identical(dim(data$x_test), c(10000L, 784L))
   expect_type(data$x_train, "raw")
   expect_identical(tabulate(data$t_train + 1L, 10L), rep(6000L, 10))
   expect_identical(tabulate(data$t_test + 1L, 10L), rep(1000L, 10))
@@ -42,28 +42,27 @@ test_that("real Fashion-MNIST: the checksums and values Python sees", {
                            "8131fef761fdbfec72c424d5222f1a05"))
   )
   # Values python/mnist.py reads from the same files (row 0, pixels 400..409).
-  first <- image_batch(data$x_train, 1L)
+  first <- normalize(data$x_train[1L, , drop = FALSE])
   expect_identical(sum(round(first * 255)), 76247)
   expect_identical(round(first[1, 401:410] * 255),
                    c(0, 0, 0, 0, 237, 226, 217, 223, 222, 219))
-  expect_identical(sum(as.integer(data$x_test[, 10000])), 24390L)
+  expect_identical(sum(as.integer(data$x_test[10000, ])), 24390L)
   expect_identical(data$t_train[1:10], c(9L, 0L, 0L, 3L, 0L, 2L, 7L, 2L, 5L,
                                          5L))
   expect_identical(sum(as.numeric(data$x_train)), 3431114169)
 })
 
-test_that("image_batch scales per batch; one_hot codes", {
-  images <- matrix(as.raw(c(0, 1, 128, 255, 7, 8, 9, 10)), nrow = 4)
-  expect_identical(image_batch(images, c(2L, 1L)),
+test_that("normalize scales a batch of raw pixels; one_hot codes", {
+  images <- matrix(as.raw(c(0, 1, 128, 255, 7, 8, 9, 10)), nrow = 2,
+                   byrow = TRUE)
+  expect_identical(normalize(images[c(2L, 1L), , drop = FALSE]),
                    rbind(c(7, 8, 9, 10), c(0, 1, 128, 255)) / 255)
-  scaled <- scale_images(images)
-  expect_identical(scaled, matrix(c(0, 1, 128, 255, 7, 8, 9, 10) / 255, 4))
-  for (source in list(images, scaled)) {
-    expect_identical(image_batch(source, c(2L, 1L)),
-                     image_batch(images, c(2L, 1L)))
-    expect_identical(image_columns(source, c(2L, 1L)),
-                     t(image_batch(images, c(2L, 1L))))
-  }
+  expect_identical(normalize(images[2L, , drop = FALSE]),
+                   matrix(c(7, 8, 9, 10) / 255, 1))
+  expect_type(normalize(images), "double")
+  # The book's x / 255 exactly, whole pixels divided once.
+  expect_identical(normalize(matrix(as.raw(0:255), 16)),
+                   matrix(0:255 / 255, 16))
   oh <- one_hot(c(2L, 0L))
   expect_identical(dim(oh), c(2L, 10L))
   expect_identical(c(oh[1, 3], oh[2, 1], sum(oh)), c(1, 1, 2))
@@ -77,8 +76,9 @@ test_that("write_idx and the readers round-trip, plain or gzip", {
     write_idx(file.path(d, "lab"), 0:6, compress)
     got <- read_images(file.path(d, "img"))
     expect_identical(got$image_shape, c(28L, 28L))
-    # Column k is image k, its pixels row by row.
-    expect_identical(as.integer(got$images[, 2]), as.integer(t(images[2, , ])))
+    # Row k is image k, its pixels row by row (as Python's reshape).
+    expect_identical(dim(got$images), c(7L, 784L))
+    expect_identical(as.integer(got$images[2, ]), as.integer(t(images[2, , ])))
     expect_identical(got$sha256, sha256_file(file.path(d, "img")))
     expect_identical(read_labels(file.path(d, "lab"))$labels, 0:6)
   }
@@ -91,7 +91,7 @@ test_that("gzip is told from the content, not the file name", {
   labels <- file.path(d, "t10k-labels-idx1-ubyte")
   write_idx(labels, seq_len(5L) %% 10L, compress = TRUE)
   data <- load_dataset(d)
-  expect_identical(dim(data$x_train), c(784L, 20L))
+  expect_identical(dim(data$x_train), c(20L, 784L))
   expect_identical(data$t_test, 1:5)
 })
 
@@ -174,8 +174,8 @@ test_that("mirrors come from DLFS_MNIST_MIRRORS, else the defaults", {
   withr::local_envvar(DLFS_MNIST_MIRRORS = "http://a/x, http://b/y/")
   expect_identical(mirror_list(), c("http://a/x/", "http://b/y/"))
   withr::local_envvar(DLFS_MNIST_MIRRORS = "")
-  expect_identical(mirror_list(), default_mirrors())
-  expect_true(all(nchar(mnist_sha256()) == 64L))
+  expect_identical(mirror_list(), default_mirrors)
+  expect_true(all(nchar(mnist_sha256) == 64L))
 })
 
 # A local server (Python's http.server; it stops by itself after 120 s):
@@ -250,7 +250,7 @@ test_that("downloads fall through 403, 503, refused; files are verified", {
   first <- sort(names(sums))[[1]]
   expect_identical(grep(first, server$log(), value = TRUE, fixed = TRUE),
                    paste0(c("/403/", "/503/", "/good/"), first))
-  expect_identical(dim(load_dataset(dest)$x_train), c(784L, 12L))
+  expect_identical(dim(load_dataset(dest)$x_train), c(12L, 784L))
 })
 
 test_that("a wrong checksum is rejected; no valid mirror leaves nothing", {
