@@ -217,9 +217,9 @@ load_manifest <- function(root = fixtures_root) {
     need(is_map(files) || identical(files, setNames(list(), character())),
          "files: not a map")
     for (name in names(files)) {
-      path <- files[[name]][["path"]]
-      need(is_string(path) && !grepl("^/|(^|/)[.][.](/|$)", path), "files.",
-           name, ".path: \"", path[1], "\" is not a relative path")
+      file <- files[[name]][["path"]]
+      need(is_string(file) && !grepl("^/|(^|/)[.][.](/|$)", file), "files.",
+           name, ".path: \"", file[1], "\" is not a relative path")
     }
   })
   manifest
