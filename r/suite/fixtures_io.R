@@ -85,29 +85,40 @@ read_fixture_json <- function(path, raw = NULL) {
 #' @param obj A parsed ARRAY object.
 #' @param name Its place in the case, for messages.
 decode_fixture_array <- function(obj, name) {
-  need(is_map(obj) && is_string(obj[["dtype"]]), name, ": not an ARRAY")
+  need(is_map(obj) && is_string(obj[["dtype"]]) &&
+         obj[["dtype"]] %in% c("float64", "int64"),
+       name, ": not a float64 or an int64 ARRAY")
+  values <- array_values(obj, name)
+  shape <- unlist(obj[["shape"]])
+  need(is.list(obj[["shape"]]) && (is.null(shape) || is.integer(shape)) &&
+         all(shape >= 0) && prod(shape) == length(values), name, ": ",
+       length(values), " values for shape (", toString(shape), ")")
+  if (obj[["dtype"]] == "int64") {
+    need(all(values == round(values)), name, ": int64 values not integers")
+    if (all(abs(values) <= .Machine$integer.max)) values <- as.integer(values)
+  }
+  row_major_array(values, shape)
+}
+
+#' An ARRAY's values: data as doubles, nonfinite entries set, bits verified
+#'
+#' @inheritParams decode_fixture_array
+array_values <- function(obj, name) {
   data <- obj[["data"]]
   data[lengths(data) == 0L] <- list(0)
   values <- unlist(data)
-  need(is.numeric(values) && length(values) == length(data) &&
-         all(is.finite(values)), name, ": data are not finite numbers")
+  need(is.list(data) && (is.null(values) || is.numeric(values)) &&
+         length(values) == length(data) && all(is.finite(values)),
+       name, ": data are not finite numbers")
   for (key in names(obj[["nonfinite"]])) {
-    at <- unlist(obj[["nonfinite"]][[key]])
-    need(all(at >= 0 & at < length(values)), name, ": nonfinite indices")
+    at <- as.double(unlist(obj[["nonfinite"]][[key]]))
+    need(all(at >= 0 & at < length(values)), name,
+         ": nonfinite indices out of range")
     values[at + 1] <- nonfinite_values[[key]]
   }
   need(identical(bits_sha256(values), obj[["sha256"]]), name,
        ": values do not match their sha256 (misparsed or edited)")
-  shape <- as.integer(unlist(obj[["shape"]]))
-  need(prod(shape) == length(values), name, ": ", length(values),
-       " values for shape (", toString(shape), ")")
-  need(obj[["dtype"]] %in% c("float64", "int64") &&
-         (obj[["dtype"]] == "float64" || all(values == round(values))),
-       name, ": not a float64 or an int64 ARRAY")
-  if (obj[["dtype"]] == "int64" && all(abs(values) <= .Machine$integer.max)) {
-    values <- as.integer(values)
-  }
-  row_major_array(values, shape)
+  as.double(values)
 }
 
 #' An array of this shape from its flat row-major (numpy's C order) values
@@ -154,6 +165,11 @@ decode_arrays <- function(value, name) {
 #' @param classes Names of the tolerance classes.
 decode_case <- function(case, classes) {
   need(!anyDuplicated(names(case)), "a key appears twice")
+  # err_scale and sample are optional: a misspelt one would be lost.
+  unknown <- setdiff(names(case), c("id", "group", "description", "tolerance",
+                                    "inputs", "expected", "err_scale",
+                                    "sample"))
+  need(!length(unknown), "unknown key '", unknown[1], "'")
   need(is_string(case[["id"]]), "id: not a string")
   need(isTRUE(case[["tolerance"]] %in% classes), "tolerance \"",
        case[["tolerance"]], "\" is not a class of tolerances.json")
