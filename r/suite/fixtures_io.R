@@ -12,17 +12,14 @@ fixtures_schema_version <- 1L
 # constant, whose bits (0x7ff8000000000000) are numpy's nan.
 nonfinite_values <- c(nan = NaN, posinf = Inf, neginf = -Inf)
 
-#' Signal a fixture_error (a missing, tampered or malformed fixture file)
-#'
-#' @param ... Pieces of the message, pasted together.
+#' Signal a fixture_error (a missing, tampered or malformed fixture file):
+#' the pieces of the message (...) pasted together
 fixture_error <- function(...) {
   dlfs_abort("fixture_error", paste0(...))
 }
 
 #' The value of expr; any error or warning in it is a fixture_error at where
-#'
-#' @param where The file (and case) for the message.
-#' @param expr The decoding to run.
+#' (the file, and the case)
 decoding <- function(where, expr) {
   failed <- function(e) {
     fixture_error(where, ": ", sub("\n.*", "", conditionMessage(e)))
@@ -31,17 +28,12 @@ decoding <- function(where, expr) {
            warning = failed)
 }
 
-#' Stop with the message unless ok is TRUE
-#'
-#' @param ok A condition.
-#' @param ... Pieces of the message.
+#' Stop with the message (its pieces in ...) unless ok is TRUE
 need <- function(ok, ...) {
   if (!isTRUE(ok)) stop(paste0(...), call. = FALSE)
 }
 
 #' A JSON string, or a non-empty JSON object without a repeated key
-#'
-#' @param x Parsed JSON.
 is_string <- function(x) is.character(x) && length(x) == 1L
 
 #' @rdname is_string
@@ -50,16 +42,12 @@ is_map <- function(x) {
 }
 
 #' SHA-256 of the values (row-major) as little-endian float64 bytes
-#'
-#' @param values Double vector.
 bits_sha256 <- function(values) {
   bytes <- writeBin(as.double(values), raw(), endian = "little")
   digest::digest(bytes, algo = "sha256", serialize = FALSE)
 }
 
 #' SHA-256 of a file's bytes
-#'
-#' @param path File path.
 file_sha256 <- function(path) {
   digest::digest(file = path, algo = "sha256")
 }
@@ -121,10 +109,8 @@ array_values <- function(obj, name) {
   as.double(values)
 }
 
-#' An array of this shape from its flat row-major (numpy's C order) values
-#'
-#' @param values Flat values.
-#' @param shape Integer extents: none or one give a vector; two a matrix.
+#' An array of this shape (none or one extent: a vector) from its flat
+#' row-major values, numpy's C order
 row_major_array <- function(values, shape) {
   if (length(shape) <= 1L) {
     return(values)
@@ -135,22 +121,20 @@ row_major_array <- function(values, shape) {
   aperm(array(values, dim = rev(shape)))
 }
 
-#' An input decoded: a finite number or a string as is, else as arrays
+#' An ARRAY or a map of names to ARRAYs decoded; an input may also be a
+#' finite number or a string, kept as is
 #'
 #' @param value Parsed JSON.
 #' @param name Its place in the case, for messages.
-decode <- function(value, name) {
-  if (is.list(value)) return(decode_arrays(value, name))
-  need(is_string(value) || (is.numeric(value) && is.finite(value) &&
-                              length(value) == 1L),
-       name, ": not an ARRAY, a map of ARRAYs, a number or a string")
-  value
-}
-
-#' An ARRAY, or a map of names to ARRAYs, decoded
-#'
-#' @inheritParams decode
-decode_arrays <- function(value, name) {
+#' @param input Is it an input?
+decode <- function(value, name, input = TRUE) {
+  if (!is.list(value)) {
+    need(input && (is_string(value) || (is.numeric(value) &&
+                                          is.finite(value) &&
+                                          length(value) == 1L)),
+         name, ": not an ARRAY, a map of ARRAYs, a number or a string")
+    return(value)
+  }
   if ("dtype" %in% names(value)) return(decode_fixture_array(value, name))
   need(is_map(value), name, ": not an ARRAY or a map of ARRAYs")
   for (k in names(value)) {
@@ -181,7 +165,7 @@ decode_case <- function(case, classes) {
   }
   case["inputs"] <- list(inputs)
   for (key in intersect(c("expected", "err_scale"), names(case))) {
-    case[key] <- list(decode_arrays(case[[key]], key))
+    case[key] <- list(decode(case[[key]], key, input = FALSE))
   }
   if ("sample" %in% names(case)) check_sample(case)
   case
@@ -204,10 +188,7 @@ check_sample <- function(case) {
   }
 }
 
-#' Check a document has the schema version this reader understands
-#'
-#' @param doc Parsed JSON.
-#' @param path File path, for messages.
+#' Check a document (from path) has the schema version this reader knows
 check_version <- function(doc, path) {
   version <- if (is.list(doc)) doc[["schema_version"]]
   if (!identical(version, fixtures_schema_version)) {
@@ -241,10 +222,8 @@ load_manifest <- function(root = fixtures_root) {
   manifest
 }
 
-#' The path of a hand-written policy file, after its manifest checksum
-#'
-#' tolerances.json, bad_inputs.json, ...: a changed byte would loosen or
-#' drop checks silently.
+#' The path of a hand-written policy file (tolerances.json, ...: a changed
+#' byte would loosen or drop checks silently), after its manifest checksum
 #'
 #' @param name File name in the fixtures directory.
 #' @param root The fixtures directory.
@@ -281,12 +260,10 @@ load_cases <- function(fn, root = fixtures_root) {
     fixture_error(path, " is listed in the manifest but missing")
   }
   raw <- readBin(path, "raw", file.size(path))
-  file_digest <- digest::digest(raw, algo = "sha256", serialize = FALSE)
-  if (!identical(file_digest, entry[["sha256"]])) {
-    fixture_error(path, ": sha256 ", substr(file_digest, 1, 12),
-                  "... does not match the manifest's ",
-                  substr(entry[["sha256"]], 1, 12),
-                  "... (file edited or corrupt; run `make fixtures`)")
+  if (!identical(digest::digest(raw, "sha256", serialize = FALSE),
+                 entry[["sha256"]])) {
+    fixture_error(path, ": sha256 does not match the manifest's (file ",
+                  "edited or corrupt; run `make fixtures`)")
   }
   doc <- read_fixture_json(path, raw)
   check_version(doc, path)
