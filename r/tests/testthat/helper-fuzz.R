@@ -106,7 +106,7 @@ mutate_bytes <- function(raw, op) {
   )
 }
 
-pick <- function(x) x[[sample.int(length(x), 1L)]]
+pick_one <- function(x) x[[sample.int(length(x), 1L)]]
 
 named_list <- function() structure(list(), names = character())
 

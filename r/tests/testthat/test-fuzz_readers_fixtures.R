@@ -169,7 +169,7 @@ array_changes <- list(
     arr
   },
   entry = function(arr, i) {
-    arr$data[i] <- list(pick(bad_entry))
+    arr$data[i] <- list(pick_one(bad_entry))
     arr
   },
   # A different number: the bit checksum must notice.
@@ -212,12 +212,12 @@ mutate_array <- function(arr) {
                if (n) c("entry", "change", "drop_last"),
                if (nulls) c("nonfinite_gone", "nonfinite_twice"),
                if (nulls < n) "null_not_listed")
-  what <- pick(choices)
+  what <- pick_one(choices)
   key <- sub("^(drop|bad) ", "", what)
   if (startsWith(what, "drop ")) {
     arr[[key]] <- NULL
   } else if (startsWith(what, "bad ")) {
-    arr[key] <- list(pick(bad_array[[key]]))
+    arr[key] <- list(pick_one(bad_array[[key]]))
   } else {
     arr <- array_changes[[what]](arr, if (n) sample.int(n, 1L) else 1L)
   }
@@ -226,13 +226,13 @@ mutate_array <- function(arr) {
 
 # One change that makes a case's sample map invalid: list(sample, what).
 mutate_sample <- function(sample) {
-  what <- pick(c("not_a_map", "indices", "out_of_range", "drop_key",
+  what <- pick_one(c("not_a_map", "indices", "out_of_range", "drop_key",
                  "extra_key"))
-  key <- pick(names(sample))
+  key <- pick_one(names(sample))
   if (what == "not_a_map") {
-    sample <- pick(list("x", list(), NULL))
+    sample <- pick_one(list("x", list(), NULL))
   } else if (what == "indices") {
-    sample[key] <- list(pick(list(list(), list(-1L), list(0.5), "x")))
+    sample[key] <- list(pick_one(list(list(), list(-1L), list(0.5), "x")))
   } else if (what == "out_of_range") {
     sample[[key]][[length(sample[[key]])]] <- 1e9
   } else if (what == "drop_key") {
@@ -246,31 +246,32 @@ mutate_sample <- function(sample) {
 # One designed-invalid change to a one-case document (not its sample):
 # list(doc, level, what, the manifest's case count).
 mutate_structure <- function(doc) {
-  level <- pick(c("file", "case", "case", "input", "array", "array", "twice"))
+  level <- pick_one(c("file", "case", "case", "input", "array", "array",
+                      "twice"))
   case <- doc$cases[[1]]
   what <- level
   count <- 1L
   if (level %in% c("file", "case")) {
     table <- if (level == "file") bad_file else bad_case
-    what <- pick(c(names(table), "drop", "extra"))
+    what <- pick_one(c(names(table), "drop", "extra"))
     target <- if (level == "file") doc else case
     if (what == "drop") {
-      target[[pick(names(table))]] <- NULL
+      target[[pick_one(names(table))]] <- NULL
     } else if (what == "extra") {
       target["zz_extra"] <- list(1L)
     } else {
-      target[what] <- list(pick(table[[what]]))
+      target[what] <- list(pick_one(table[[what]]))
     }
     if (level == "file") return(list(target, level, what, count))
     case <- target
   } else if (level == "input") {
-    case$inputs[pick(names(case$inputs))] <- list(pick(bad_input))
+    case$inputs[pick_one(names(case$inputs))] <- list(pick_one(bad_input))
   } else if (level == "twice") {
     doc$cases <- list(case, case)
-    count <- pick(1:3)
+    count <- pick_one(1:3)
     return(list(doc, level, what, count))
   } else {
-    at <- pick(array_paths(case))
+    at <- pick_one(array_paths(case))
     changed <- mutate_array(case[[at]])
     case[[at]] <- changed[[1]]
     what <- changed[[2]]
@@ -281,8 +282,8 @@ mutate_structure <- function(doc) {
 
 # A document that is not JSON, not an object, or repeats a key.
 text_mutation <- function(text) {
-  what <- pick(c("empty", "array", "null", "string", "nan", "open", "random",
-                 "cut", "dup"))
+  what <- pick_one(c("empty", "array", "null", "string", "nan", "open",
+                     "random", "cut", "dup"))
   text <- switch(what,
     empty = "", array = "[]", null = "null", string = "\"x\"", nan = "NaN",
     open = "{\"schema_version\": 1",
@@ -412,8 +413,8 @@ byte_fuzz <- function(dir, tally) {
   renamed <- 0L
   ids_changed <- 0L
   for (k in seq_len(byte_mutations)) {
-    fn <- pick(small)
-    op <- pick(c("truncate", "bitflip", "bitflip", "insert"))
+    fn <- pick_one(small)
+    op <- pick_one(c("truncate", "bitflip", "bitflip", "insert"))
     original <- originals[[fn]]
     mutant <- if (op == "bitflip") {
       flip_bytes(original, 1L, bit = TRUE)
