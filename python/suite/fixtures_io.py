@@ -76,9 +76,10 @@ def _fast_items(validator: Any, items: Any, instance: Any, schema: dict) -> Any:
     """"items" as jsonschema checks it, but a bare type test on one value of each Python type only.
 
     An ARRAY's data holds up to a million numbers: with jsonschema's own "items", reading every fixture
-    file takes 12.5 s instead of 1.7 s (0.9 s without a schema).
+    file takes 12.5 s instead of 1.7 s (0.9 s without a schema). "integer" looks at the value: not here.
     """
-    if not (validator.is_type(instance, "array") and isinstance(items, dict) and items.keys() == {"type"}):
+    if not (validator.is_type(instance, "array") and isinstance(items, dict) and items.keys() == {"type"}
+            and "integer" not in items["type"]):
         yield from jsonschema.Draft202012Validator.VALIDATORS["items"](validator, items, instance, schema)
         return
     for kind in set(map(type, instance)):
