@@ -12,8 +12,20 @@ RECORDS = ROOT / "build" / "robustness"
 LANGUAGES = ("python", "r")
 
 
+# Records written in parts, one per test module: their totals are summed, and every part must be there.
+PARTS = {"properties": {"python": ("functions", "net", "cross_language"),
+                        "r": ("functions", "gradients", "net")}}
+
+
 def load(name: str, language: str) -> dict:
-    """One record, or {} if the test that writes it did not run."""
+    """One record (the sum of its parts), or {} if a test that writes it did not run."""
+    parts = PARTS.get(name, {}).get(language)
+    if parts:
+        records = [load(f"{name}_{part}", language) for part in parts]
+        if not all(records):
+            return {}
+        keys = records[0]["total"]
+        return {"total": {k: sum(r["total"][k] for r in records) for k in keys}}
     path = RECORDS / f"{name}_{language}.json"
     return json.loads(path.read_text()) if path.exists() else {}
 

@@ -1,21 +1,13 @@
-"""Fuzz tests of the IDX reader and the fixture reader (issue 8): seeded mutations of real files.
-
-Every mutation must give a result that is consistent with the mutated file, or the project's error
-(DataFileError / FixtureError) naming the file; anything else (another exception type, a warning,
-a message without the file) is an "other failure". The counts are fixed (not time-based) and go to
-build/robustness/fuzz_idx_python.json and fuzz_fixtures_python.json for the README's table.
-r/tests/testthat/test-fuzz_readers.R does the same in R.
+"""Fuzz test of the fixture reader: byte changes caught by the checksums, and designed-invalid documents and
+random byte changes below a recomputed checksum, each a FixtureError naming the file or a result equal to
+the original's (tests/fuzz_helpers.py).
 """
 
 import copy
-import gzip
 import hashlib
 import json
 import random
 import shutil
-import warnings
-import zlib
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -23,168 +15,21 @@ import jsonschema
 import numpy as np
 import pytest
 
-from python import mnist
-from python.suite.errors import DataFileError, FixtureError
+from python.suite.errors import FixtureError
 from python.suite.fixtures_io import FIXTURES_DIR, load_cases, load_manifest
+from tests.fuzz_helpers import SEED, Tally, flip, mutate_bytes, outcome_of
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "build" / "robustness"
-SEED = 20250808
-IDX_MUTATIONS = 3000
 CHECKSUM_FLIPS_PER_FILE = 8
 MANIFEST_FLIPS = 300
 STRUCTURE_MUTATIONS = 1000
 BYTE_MUTATIONS = 500
 SMALL_FILE = 40_000  # case files up to this size are fuzzed below their checksum
-REAL_LABELS = Path(mnist.FASHION_MNIST_DIR) / "t10k-labels-idx1-ubyte.gz"
 
-
-class Tally:
-    """Outcomes per operator; failures keep a description of each (the test prints the first ones)."""
-
-    def __init__(self) -> None:
-        self.by_operator: dict[str, Counter] = {}
-        self.failures: list[str] = []
-
-    def add(self, operator: str, outcome: str, detail: str = "") -> None:
-        self.by_operator.setdefault(operator, Counter())[outcome] += 1
-        if outcome == "other_failure":
-            self.failures.append(f"{operator}: {detail}")
-
-    def total(self, outcome: str) -> int:
-        return sum(c[outcome] for c in self.by_operator.values())
-
-    def write(self, name: str, extra: dict) -> None:
-        tried = sum(sum(c.values()) for c in self.by_operator.values())
-        record = {"reader": name, "language": "python", "seed": SEED, **extra, "mutations": tried,
-                  "results": self.total("result"), "clear_errors": self.total("clear_error"),
-                  "other_failures": self.total("other_failure"),
-                  "by_operator": {k: dict(sorted(v.items())) for k, v in sorted(self.by_operator.items())},
-                  "failures": self.failures[:20]}
-        OUT.mkdir(parents=True, exist_ok=True)
-        tmp = OUT / f".fuzz_{name}_python.json.tmp"
-        tmp.write_text(json.dumps(record, indent=1) + "\n")
-        tmp.replace(OUT / f"fuzz_{name}_python.json")
-
-
-def outcome_of(call: Any, error_type: type, named: str) -> tuple[str, Any]:
-    """('result', value), ('clear_error', message) or ('other_failure', why) for call()."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            value = call()
-        except error_type as err:
-            if named not in str(err):
-                return "other_failure", f"message does not name {named}: {err}"
-            return ("other_failure", f"warning {caught[0].message}") if caught else ("clear_error", str(err))
-        except Exception as err:  # the point: anything else is a failure
-            return "other_failure", f"{type(err).__name__}: {err}"
-    if caught:
-        return "other_failure", f"warning {caught[0].message}"
-    return "result", value
-
-
-# --- IDX ---------------------------------------------------------------------------------------
-
-def flip(raw: bytes, rng: random.Random, n: int, bit: bool = False) -> bytes:
-    """raw with n random bytes changed (each XORed with a non-zero byte, or with one bit if bit)."""
-    out = bytearray(raw)
-    for _ in range(n):
-        if out:
-            out[rng.randrange(len(out))] ^= 1 << rng.randrange(8) if bit else rng.randint(1, 255)
-    return bytes(out)
-
-
-def mutate_bytes(raw: bytes, rng: random.Random, op: str) -> bytes:
-    """One byte-level mutation: truncate (to any length, 0 included), flip 1-4, insert 1-4, append."""
-    if op == "truncate":
-        return raw[:rng.randrange(len(raw))]
-    if op == "flip":
-        return flip(raw, rng, rng.randint(1, 4))
-    extra = bytes(rng.randrange(256) for _ in range(rng.randint(1, 4)))
-    if op == "insert":
-        at = rng.randrange(len(raw) + 1)
-        return raw[:at] + extra + raw[at:]
-    return raw + extra  # append
-
-
-def set_header_field(content: bytes, rng: random.Random) -> bytes:
-    """The magic number or one dimension set to an edge value (huge ones included)."""
-    ndim = content[3]
-    field = rng.randrange(1 + ndim)
-    old = int.from_bytes(content[4 * field:4 * field + 4], "big")
-    value = rng.choice([0, 1, 2**24, 2**31 - 1, 2**31, 2**32 - 1, old + 1, max(old - 1, 0),
-                        rng.getrandbits(32)])
-    return content[:4 * field] + value.to_bytes(4, "big") + content[4 * field + 4:]
-
-
-def idx_sources(tmp: Path) -> list[tuple[str, str, bytes]]:
-    """(name, kind, file bytes): small images and labels written by write_idx, plain and gzip, and the
-    real Fashion-MNIST test labels."""
-    rng = np.random.default_rng(SEED)
-    images = rng.integers(0, 256, size=(4, 6, 5), dtype=np.uint8)
-    labels = rng.integers(0, 10, size=30, dtype=np.uint8)
-    out = []
-    for name, array, kind in (("images", images, "images"), ("labels", labels, "labels")):
-        for compress in (False, True):
-            path = tmp / (name + ".gz" * compress)
-            mnist.write_idx(path, array, compress)
-            out.append((path.name, kind, path.read_bytes()))
-    if REAL_LABELS.is_file():
-        out.append((REAL_LABELS.name, "labels", REAL_LABELS.read_bytes()))
-    return out
-
-
-def check_idx_result(kind: str, raw: bytes, value: tuple) -> str:
-    """Why a result does not match the mutated file ('' if it does)."""
-    content = zlib.decompress(raw, 31) if raw[:2] == mnist.GZIP_MAGIC else raw
-    dims = [int.from_bytes(content[4 + 4 * k:8 + 4 * k], "big") for k in range(content[3])]
-    payload = content[4 + 4 * len(dims):]
-    if kind == "images":
-        x, shape, sha = value
-        ok = x.shape == (dims[0], dims[1] * dims[2]) and shape == tuple(dims[1:]) and x.tobytes() == payload
-    else:
-        x, sha = value
-        ok = x.shape == (dims[0],) and x.tobytes() == payload and bool((x < 10).all())
-    ok = ok and sha == hashlib.sha256(raw).hexdigest()
-    return "" if ok else f"result inconsistent with the file (header {dims})"
-
-
-def test_idx_reader_fuzz(tmp_path):
-    rng = random.Random(SEED)
-    sources = idx_sources(tmp_path)
-    readers = {"images": mnist.read_images, "labels": mnist.read_labels}
-    ops = ["truncate", "flip", "insert", "append", "header", "gzip_content"]
-    tally = Tally()
-    path = tmp_path / "mutant"
-    for _ in range(IDX_MUTATIONS):
-        name, kind, raw = rng.choice(sources)
-        gz = raw[:2] == mnist.GZIP_MAGIC
-        op = rng.choice(ops[:5] + ops[5:] * gz)
-        if op in ("header", "gzip_content"):
-            content = gzip.decompress(raw) if gz else raw
-            content = (set_header_field(content, rng) if op == "header"
-                       else mutate_bytes(content, rng, rng.choice(ops[:4])))
-            mutant = gzip.compress(content, mtime=0) if gz else content
-        else:
-            mutant = mutate_bytes(raw, rng, op)
-        path.write_bytes(mutant)
-        outcome, value = outcome_of(lambda k=kind: readers[k](path), DataFileError, str(path))
-        if outcome == "result":
-            why = check_idx_result(kind, mutant, value)
-            outcome, value = ("other_failure", why) if why else (outcome, value)
-        tally.add(op, outcome, f"{name}: {value}")
-    tally.write("idx", {"sources": [name for name, _, _ in sources]})
-    assert tally.failures == [], tally.failures[:5]
-    assert tally.total("clear_error") > IDX_MUTATIONS / 2 and tally.total("result") > 0
-
-
-# --- fixtures ----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def fixture_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz") / "fixtures"
-    shutil.copytree(FIXTURES_DIR, root, ignore=shutil.ignore_patterns("*.py", "__pycache__", "schema.json"))
+    shutil.copytree(FIXTURES_DIR, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     return root
 
 
