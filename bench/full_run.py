@@ -19,6 +19,7 @@ print(json.dumps({"wall_s": time.perf_counter() - start, "status": status, "maxr
                   "stdout": out}))
 """
 
+ROUNDS = 3
 COMMANDS = {
     "plain loop": [sys.executable, "-m", "bench.plain_loop"],
     "Python": [sys.executable, "-m", "python.train", "--quiet"],
@@ -49,6 +50,14 @@ def full_run(who: str) -> dict:
             "train_acc": result.get("final_train_acc"), "test_acc": result.get("final_test_acc")}
 
 
-def full_runs() -> dict[str, dict]:
-    """The plain loop, then each CLI, one after the other (so that they do not share the cores)."""
-    return {who: full_run(who) for who in COMMANDS}
+def full_runs(rounds: int = ROUNDS) -> dict[str, list[dict]]:
+    """Rounds of the plain loop, then each CLI, one after the other (so that they do not share the cores).
+
+    Interleaved rounds, because the load of a shared machine moves one run's time by half or more
+    (measured: the same Python run took 25 s and 37 s in two rounds, a few minutes apart).
+    """
+    runs: dict[str, list[dict]] = {who: [] for who in COMMANDS}
+    for _ in range(rounds):
+        for who in COMMANDS:
+            runs[who].append(full_run(who))
+    return runs
