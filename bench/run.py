@@ -50,25 +50,23 @@ def median_spread(samples: list[float]) -> tuple[float, float]:
     return med, (max(samples) - min(samples)) / med
 
 
-def python_step(x: np.ndarray, t: np.ndarray) -> list[float]:
+def python_step(x: np.ndarray, t: np.ndarray) -> Callable[[], None]:
     """The project's backprop SGD step."""
     net = TwoLayerNet(784, 50, 10, seed=0)
 
     def step() -> None:
         net.params = sgd_update(net.params, net.gradient(x, t), 0.1)
-    per_call_ms(step, 20)
-    return [per_call_ms(step, STEPS) for _ in range(REPEATS)]
+    return step
 
 
-def book_step(x: np.ndarray, t: np.ndarray) -> list[float]:
+def book_step(x: np.ndarray, t: np.ndarray) -> Callable[[], None]:
     """The book's plain numpy step (bench/book_step.py) on the same weights and batch."""
     params = {k: v.copy() for k, v in TwoLayerNet(784, 50, 10, seed=0).params.items()}
     t_one_hot = np.eye(10)[t]
-    per_call_ms(lambda: book_step_update(params, x, t_one_hot, 0.1), 20)
-    return [per_call_ms(lambda: book_step_update(params, x, t_one_hot, 0.1), STEPS) for _ in range(REPEATS)]
+    return lambda: book_step_update(params, x, t_one_hot, 0.1)
 
 
-def torch_step(x: np.ndarray, t: np.ndarray) -> list[float] | None:
+def torch_step(x: np.ndarray, t: np.ndarray) -> Callable[[], None] | None:
     """PyTorch CPU float64 with autograd: the anchor a user would pick instead."""
     try:
         import torch
@@ -87,8 +85,19 @@ def torch_step(x: np.ndarray, t: np.ndarray) -> list[float] | None:
             for p in params:
                 p -= 0.1 * p.grad
                 p.grad = None
-    per_call_ms(step, 20)
-    return [per_call_ms(step, STEPS) for _ in range(REPEATS)]
+    return step
+
+
+def interleaved(steps: dict[str, Callable[[], None] | None]) -> dict[str, list[float] | None]:
+    """ms per step of each, its REPEATS blocks of STEPS taken in turn, so that a change of load hits all."""
+    present = {name: fn for name, fn in steps.items() if fn is not None}
+    for fn in present.values():
+        per_call_ms(fn, 20)
+    times: dict[str, list[float] | None] = {name: [] if fn else None for name, fn in steps.items()}
+    for _ in range(REPEATS):
+        for name, fn in present.items():
+            times[name].append(per_call_ms(fn, STEPS))  # type: ignore[union-attr]
+    return times
 
 
 def r_timings(reference_blas: bool) -> dict | None:
@@ -158,7 +167,8 @@ def main() -> int:
     """Measure everything in one run, print the table, write build/bench/bench.json."""
     import pandas as pd
     x, t = batch()
-    py_step, plain_step, torch_ms = python_step(x, t), book_step(x, t), torch_step(x, t)
+    steps = interleaved({"py": python_step(x, t), "book": book_step(x, t), "torch": torch_step(x, t)})
+    py_step, plain_step, torch_ms = steps["py"], steps["book"], steps["torch"]
     r_open, r_ref = r_timings(False), r_timings(True)
     py_book, py_series = python_numerical(x, t)
     med = {k: median_spread(v)[0] for k, v in
