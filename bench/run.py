@@ -1,10 +1,13 @@
-"""`make bench`: every speed figure measured side by side in one run, reported as ratios."""
+"""`make bench`: every speed figure measured side by side in one run, reported as ratios.
+
+bench/__init__.py sets one BLAS thread before numpy loads; PyTorch is set to one thread too, and the
+R and training subprocesses inherit the environment: every language runs under the same setting.
+"""
 
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +18,10 @@ from python.gradient import numerical_gradient
 from python.optimizer import sgd_update
 from python.rng import Rng
 from python.two_layer_net import TwoLayerNet
+
+from . import BLAS_THREAD_VARS
+from .book_step import step as book_step_update
+from .full_run import ROUNDS, full_runs
 
 REPEATS, STEPS = 7, 200
 N_PARAMS = 784 * 50 + 50 + 50 * 10 + 10
@@ -43,22 +50,29 @@ def median_spread(samples: list[float]) -> tuple[float, float]:
     return med, (max(samples) - min(samples)) / med
 
 
-def python_step(x: np.ndarray, t: np.ndarray) -> list[float]:
+def python_step(x: np.ndarray, t: np.ndarray) -> Callable[[], None]:
     """The project's backprop SGD step."""
     net = TwoLayerNet(784, 50, 10, seed=0)
 
     def step() -> None:
         net.params = sgd_update(net.params, net.gradient(x, t), 0.1)
-    per_call_ms(step, 20)
-    return [per_call_ms(step, STEPS) for _ in range(REPEATS)]
+    return step
 
 
-def torch_step(x: np.ndarray, t: np.ndarray) -> list[float] | None:
+def book_step(x: np.ndarray, t: np.ndarray) -> Callable[[], None]:
+    """The book's plain numpy step (bench/book_step.py) on the same weights and batch."""
+    params = {k: v.copy() for k, v in TwoLayerNet(784, 50, 10, seed=0).params.items()}
+    t_one_hot = np.eye(10)[t]
+    return lambda: book_step_update(params, x, t_one_hot, 0.1)
+
+
+def torch_step(x: np.ndarray, t: np.ndarray) -> Callable[[], None] | None:
     """PyTorch CPU float64 with autograd: the anchor a user would pick instead."""
     try:
         import torch
     except ImportError:
         return None
+    torch.set_num_threads(1)
     net = TwoLayerNet(784, 50, 10, seed=0)
     params = [torch.tensor(net.params[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2")]
     xt, tt = torch.tensor(x), torch.tensor(t)
@@ -71,8 +85,19 @@ def torch_step(x: np.ndarray, t: np.ndarray) -> list[float] | None:
             for p in params:
                 p -= 0.1 * p.grad
                 p.grad = None
-    per_call_ms(step, 20)
-    return [per_call_ms(step, STEPS) for _ in range(REPEATS)]
+    return step
+
+
+def interleaved(steps: dict[str, Callable[[], None] | None]) -> dict[str, list[float] | None]:
+    """ms per step of each, its REPEATS blocks of STEPS taken in turn, so that a change of load hits all."""
+    present = {name: fn for name, fn in steps.items() if fn is not None}
+    for fn in present.values():
+        per_call_ms(fn, 20)
+    times: dict[str, list[float] | None] = {name: [] if fn else None for name, fn in steps.items()}
+    for _ in range(REPEATS):
+        for name, fn in present.items():
+            times[name].append(per_call_ms(fn, STEPS))  # type: ignore[union-attr]
+    return times
 
 
 def r_timings(reference_blas: bool) -> dict | None:
@@ -99,30 +124,6 @@ def python_numerical(x: np.ndarray, t: np.ndarray) -> tuple[list[float], list[fl
     return book, series
 
 
-# Linux folds the memory high-water mark of a process's image before exec into its ru_maxrss, so a
-# command spawned straight from this process (hundreds of MB with torch loaded) would report at least
-# this process's size. A small launcher spawns it instead and reports its wall time and ru_maxrss
-# (which covers its waited-for children, e.g. a worker process: the largest of them).
-LAUNCHER = """import json, os, subprocess, sys, time
-start = time.perf_counter()
-proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
-_, status, usage = os.wait4(proc.pid, 0)
-print(json.dumps({"wall_s": time.perf_counter() - start, "status": status, "maxrss_kb": usage.ru_maxrss}))
-"""
-
-
-def training(command: list[str]) -> dict:
-    """A full default training run: wall time and peak RSS of the process."""
-    with tempfile.TemporaryDirectory() as out:
-        launched = subprocess.run([sys.executable, "-c", LAUNCHER, *command, "--quiet", "--out", out],
-                                  capture_output=True, text=True, check=True)
-        run = json.loads(launched.stdout)
-        ok = run["status"] == 0
-        summary = json.loads((Path(out) / "summary.json").read_text()) if ok else {}
-    return {"wall_s": run["wall_s"], "peak_rss_mb": run["maxrss_kb"] / 1024, "ok": ok,
-            "test_acc": summary.get("final_test_acc")}
-
-
 def matmul_gflops() -> float:
     """The machine's large-matmul rate in numpy (the floor's denominator)."""
     a = np.random.default_rng(0).random((2000, 2000))
@@ -138,58 +139,88 @@ def row(what: str, samples: list[float] | None, unit: str, ratio_to: str = "", r
             "ratio_to": ratio_to, "goal": goal, "met": met}
 
 
+def ratio_row(what: str, samples: list[float] | None, unit: str, ratio_to: str = "",
+              denominator: float | None = None, goal: float | None = None) -> dict:
+    """A row whose ratio is its median time over the median time of `ratio_to`, with an upper goal."""
+    ratio = median_spread(samples)[0] / denominator if samples and denominator else None
+    met = None if goal is None or ratio is None else bool(ratio <= goal)
+    return row(what, samples, unit, ratio_to, ratio, f"<= {goal}" if goal is not None else "", met)
+
+
+def training_rows(runs: dict[str, list[dict]]) -> list[dict]:
+    """Full default runs: the CLIs against the plain loop and each other, and their peak RSS."""
+    wall = {who: [run["wall_s"] if run["ok"] else float("nan") for run in rs] for who, rs in runs.items()}
+    med = {who: median_spread(w)[0] for who, w in wall.items()}
+    rows = [
+        row("full run, plain numpy loop (bench/plain_loop.py)", wall["plain loop"], "s"),
+        ratio_row("full run, Python CLI", wall["Python"], "s", "plain loop", med["plain loop"], 1.3),
+        ratio_row("full run, R CLI", wall["R"], "s", "Python CLI", med["Python"], 1.5),
+    ]
+    for who, goal in (("plain loop", None), ("Python", 300), ("R", 600)):
+        rss = [run["peak_rss_mb"] for run in runs[who]]
+        rows.append(row(f"peak RSS of that run, {who}", rss, "MB", goal=f"<= {goal} MB" if goal else "",
+                        met=bool(max(rss) <= goal) if goal else None))
+    return rows
+
+
 def main() -> int:
     """Measure everything in one run, print the table, write build/bench/bench.json."""
     import pandas as pd
     x, t = batch()
-    py_step, torch_ms = python_step(x, t), torch_step(x, t)
+    steps = interleaved({"py": python_step(x, t), "book": book_step(x, t), "torch": torch_step(x, t)})
+    py_step, plain_step, torch_ms = steps["py"], steps["book"], steps["torch"]
     r_open, r_ref = r_timings(False), r_timings(True)
     py_book, py_series = python_numerical(x, t)
     med = {k: median_spread(v)[0] for k, v in
-           {"py": py_step, "torch": torch_ms or [np.nan], "r": r_open["step_ms"],
-            "py_book": py_book, "py_series": py_series, "r_book": r_open["book_ms_per_element"],
-            "r_series": r_open["series_ms"]}.items()}
+           {"py": py_step, "py_book": py_book, "py_series": py_series,
+            "r_book": r_open["book_ms_per_element"], "r_series": r_open["series_ms"]}.items()}
     gflops = matmul_gflops()
     floor_ms = STEP_FLOP / gflops / 1e6
     rows = [
-        row("SGD step, Python (numpy)", py_step, "ms", "PyTorch", med["py"] / med["torch"], "<= 0.6",
-            med["py"] / med["torch"] <= 0.6),
+        ratio_row("SGD step, Python (numpy)", py_step, "ms", "PyTorch", median_spread(torch_ms)[0]
+                  if torch_ms else None, 0.6),
+        ratio_row("SGD step, the book's plain numpy (anchor)", plain_step, "ms", "PyTorch",
+                  median_spread(torch_ms)[0] if torch_ms else None),
         row("SGD step, PyTorch CPU float64 autograd", torch_ms, "ms"),
-        row("SGD step, R + OpenBLAS", r_open["step_ms"], "ms", "Python", med["r"] / med["py"], "<= 1.5",
-            med["r"] / med["py"] <= 1.5),
-        row("SGD step, R + reference BLAS", r_ref["step_ms"] if r_ref else None, "ms", "Python",
-            median_spread(r_ref["step_ms"])[0] / med["py"] if r_ref else None),
+        ratio_row("SGD step, R + OpenBLAS", r_open["step_ms"], "ms", "Python", med["py"], 1.5),
+        ratio_row("SGD step, R + reference BLAS", r_ref["step_ms"] if r_ref else None, "ms", "Python",
+                  med["py"]),
         row("floor: step flop / large-matmul rate", [floor_ms], "ms", "Python step", med["py"] / floor_ms),
         row("numerical gradient, book loop, Python (scaled)", [v * N_PARAMS / 1e3 for v in py_book], "s"),
-        row("numerical gradient, series, Python", py_series, "ms", "book loop",
+        row("numerical gradient, series, Python", py_series, "ms", "book loop (speed-up)",
             med["py_book"] * N_PARAMS / med["py_series"], ">= 1000",
             med["py_book"] * N_PARAMS / med["py_series"] >= 1000),
         row("numerical gradient, book loop, R (scaled)",
             [v * N_PARAMS / 1e3 for v in r_open["book_ms_per_element"]], "s"),
-        row("numerical gradient, series, R", r_open["series_ms"], "ms", "book loop",
+        row("numerical gradient, series, R", r_open["series_ms"], "ms", "book loop (speed-up)",
             med["r_book"] * N_PARAMS / med["r_series"], ">= 1000",
             med["r_book"] * N_PARAMS / med["r_series"] >= 1000),
     ]
-    if "--skip-training" not in sys.argv:
-        for lang, cmd, goal_s in [("Python", [sys.executable, "-m", "python.train"], 15),
-                                  ("R", ["Rscript", "r/train.R"], 25)]:
-            run = training(cmd)
-            rows.append(row(f"training 10,000 iterations, {lang}", [run["wall_s"]], "s", "goal",
-                            run["wall_s"] / goal_s, f"<= {goal_s} s", run["ok"] and run["wall_s"] <= goal_s))
-            rss_goal = 300 if lang == "Python" else None
-            rows.append(row(f"peak RSS of that run, {lang}", [run["peak_rss_mb"]], "MB", "",
-                            None, f"<= {rss_goal} MB" if rss_goal else "",
-                            run["peak_rss_mb"] <= rss_goal if rss_goal else None))
+    runs = {} if "--skip-training" in sys.argv else full_runs()
+    if runs:
+        rows += training_rows(runs)
+    threads = ", ".join(f"{v}={os.environ[v]}" for v in BLAS_THREAD_VARS)
+    header = (f"BLAS threads: 1 in every language ({threads} for numpy, R and the training CLIs; "
+              "torch.set_num_threads(1)).\nratio = this row's median time / the median time of "
+              "`ratio_to` (a time ratio: lower is faster; 0.6 vs PyTorch means 0.6x PyTorch's time), "
+              "except the series rows: book loop time / series time (a speed-up).")
     table = pd.DataFrame(rows)
     OUT.mkdir(parents=True, exist_ok=True)
-    meta = {"matmul_gflops": gflops, "step_flop": STEP_FLOP, "repeats": REPEATS, "steps": STEPS,
-            "r_blas": r_open["blas"], "rows": rows}
+    meta = {"blas_threads": threads, "matmul_gflops": gflops, "step_flop": STEP_FLOP, "repeats": REPEATS,
+            "steps": STEPS, "r_blas": r_open["blas"], "full_runs": runs, "rows": rows}
     (OUT / "bench.json").write_text(json.dumps(meta, indent=1, default=float) + "\n")
+    print(header)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format",
                            "{:.4g}".format):
         print(table.to_string(index=False))
-    print(f"large-matmul rate {gflops:.1f} GFLOP/s; R BLAS {r_open['blas']}; medians of {REPEATS} runs; "
-          f"spread = (max - min) / median; table in {OUT / 'bench.json'}")
+    print(f"large-matmul rate {gflops:.1f} GFLOP/s; R BLAS {r_open['blas']}; medians of {REPEATS} runs "
+          f"(full runs: {ROUNDS} rounds, interleaved); spread = (max - min) / median; "
+          f"table in {OUT / 'bench.json'}")
+    if runs:
+        accs = {who: sorted({(run["train_acc"], run["test_acc"]) for run in rs}) for who, rs in runs.items()}
+        same = len({acc for found in accs.values() for acc in found}) == 1
+        print(f"full runs, final (train, test) accuracy: {accs}: "
+              f"{'the same experiment' if same else 'DIFFERENT: the runs did not do the same work'}")
     missed = [r["measurement"] for r in rows if r["met"] is False]
     print(f"goals met: {sum(r['met'] is True for r in rows)}, missed: {len(missed)} {missed}")
     return 0
