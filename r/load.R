@@ -21,7 +21,7 @@ local({
   modules <- c(
     "suite/errors", "suite/checks",
     "functions", "gradient", "fast_gradient", "optimizer", "rng",
-    "two_layer_net",
+    "two_layer_net", "simple_net",
     "suite/fixtures_io", "suite/tolerance", "suite/cases", "suite/bad_inputs",
     "mnist", "suite/checkpoint", "plots", "suite/run_state", "train"
   )
