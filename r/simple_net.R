@@ -45,6 +45,20 @@ predict.SimpleNet <- function(object, x, ...) {
   scores(x, object$W)
 }
 
+# loss() dispatches on the net: two_layer_net.R (sourced just before this
+# file by load.R) defines loss(net, x, t, params) for a TwoLayerNet, which
+# becomes the TwoLayerNet method of the generic defined here.
+loss.TwoLayerNet <- loss # nolint: object_name_linter.
+
+#' Loss of a net: cross-entropy of its predictions (an S3 generic)
+#'
+#' @param net A TwoLayerNet or a SimpleNet.
+#' @param ... x, t and the method's own arguments.
+#' @return The loss.
+loss <- function(net, ...) {
+  UseMethod("loss")
+}
+
 #' Cross-entropy of softmax(x W)
 #'
 #' With W given, that matrix is used instead of net$W, so that
@@ -57,7 +71,7 @@ predict.SimpleNet <- function(object, x, ...) {
 #' @param W Weights to use instead of net$W (NULL: the net's own).
 #' @param ... Unused.
 #' @return The loss.
-loss.SimpleNet <- function(net, x, t, W = NULL, ...) { # nolint: object_name_linter.
+loss.SimpleNet <- function(net, x, t, W = NULL, ...) { # nolint
   x <- checked_x(x)
   w <- if (is.null(W)) net$W else checked_w(W)
   z <- scores(x, w)
