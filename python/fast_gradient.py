@@ -14,7 +14,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from python.functions import CE_DELTA, sigmoid
+from python.functions import CE_DELTA, sigmoid, softmax
 from python.gradient import H
 
 Array = NDArray[np.float64]
@@ -106,8 +106,7 @@ def series_numerical_gradient(params: dict[str, Array], x: Array,
     a1 = x @ params["W1"] + params["b1"]
     z1 = sigmoid(a1)
     a2 = z1 @ params["W2"] + params["b2"]
-    e = np.exp(a2 - a2.max(axis=1, keepdims=True))
-    p = e / e.sum(axis=1, keepdims=True)
+    p = softmax(a2)
     n, k_out = p.shape
     hidden = loss_series(p, labels, params["W2"], sigmoid_series(z1))
     x1 = np.concatenate([x, np.ones((n, 1))], axis=1)  # b1 acts on an input of 1

@@ -1,65 +1,55 @@
-"""Numerical gradient by central differences, and gradient descent (the book's common/gradient.py)."""
+"""Numerical differentiation and gradient descent (the book's ch04/gradient_1d.py, common/gradient.py)."""
 
 from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from python.suite.checks import require_count, require_positive
-from python.suite.errors import InputError, InputTypeError
+from python.suite.errors import InputError
+from python.suite.function_checks import check_descent, check_function_at, check_function_of_number
 
 Array = NDArray[np.float64]
 
 H = 1e-4  # the book's step: small enough for the truncation error, large enough for rounding
 
 
-def require_float(x: np.ndarray, name: str = "x") -> None:
-    """Refuse a non-float64 array: x + h on integers silently truncates to a wrong gradient."""
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        kind = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
-        raise InputTypeError(f"{name} must be a float64 array (x + h on integers truncates), got {kind}")
+def numerical_diff(f: Callable[[float], float], x: float) -> float:
+    """The central difference (f(x + h) - f(x - h)) / 2h of a function of one number, at x (book §4.3)."""
+    f, x = check_function_of_number(f, x)  # f's values: finite real numbers
+    return (f(x + H) - f(x - H)) / (2 * H)
 
 
+@np.errstate(over="ignore", invalid="ignore")  # a difference beyond float64 is Inf, without a warning
 def numerical_gradient(f: Callable[[Array], float], x: Array) -> Array:
     """Central-difference gradient of f at x, any shape; x is restored bit for bit, even if f raises."""
-    if not callable(f):
-        raise InputTypeError(f"f must be a function of x, got {type(f).__name__}")
-    require_float(x)
-    if not x.flags.writeable:
-        raise InputError("x must be writable: it is perturbed in place and restored")
-    if not np.isfinite(x).all():
-        raise InputError("x contains NaN or infinite values")
+    f = check_function_at(f, x)  # f's values: one real number each
     grad = np.zeros_like(x)
     for idx in np.ndindex(x.shape):
-        saved = x[idx]
+        tmp_val = x[idx]
         try:
-            x[idx] = saved + H
-            # numpy's overflow in f becomes the clear error below, not a warning from inside f.
-            with np.errstate(over="ignore", invalid="ignore"):
-                f_plus = scalar_of(f(x))
-                x[idx] = saved - H
-                f_minus = scalar_of(f(x))
+            x[idx] = tmp_val + H
+            fxh1 = f(x)  # f at x + h
+            x[idx] = tmp_val - H
+            fxh2 = f(x)  # f at x - h
         finally:
-            x[idx] = saved
-        if not (np.isfinite(f_plus) and np.isfinite(f_minus)):
-            raise InputError(f"f is not finite at x{list(idx)} +- h: f = {f_plus!r}, {f_minus!r}")
-        grad[idx] = (f_plus - f_minus) / (2 * H)
+            x[idx] = tmp_val  # restore the value
+        if not (np.isfinite(fxh1) and np.isfinite(fxh2)):
+            raise InputError(f"f is not finite at x{list(idx)} +- h: f = {fxh1!r}, {fxh2!r}")
+        grad[idx] = (fxh1 - fxh2) / (2 * H)
     return grad
 
 
-def scalar_of(value: object) -> float:
-    """f's value as a float, refusing anything but one real number."""
-    if np.ndim(value) != 0 or np.asarray(value).dtype.kind not in "iuf":
-        raise InputError(f"f must return one real number, got {value!r:.60}")
-    return float(value)
+def gradient_descent(f: Callable[[Array], float], init_x: Array, lr: float = 0.01, step_num: int = 100,
+                     history: bool = False) -> Array | tuple[Array, Array]:
+    """step_num steps x -= lr * grad f(x) from init_x (left untouched): x, or (x, x_history) with history.
 
-
-def gradient_descent(f: Callable[[Array], float], init_x: Array, lr: float = 0.01,
-                     step_num: int = 100) -> Array:
-    """Take step_num steps of x -= lr * grad f(x) from init_x (left untouched); return the final x."""
-    require_float(init_x, "init_x")
-    lr = require_positive(lr, "lr")
+    x_history has step_num rows: x before each step, starting with init_x (ch04/gradient_method.py).
+    """
+    lr, step_num = check_descent(init_x, lr, step_num, history)
     x = init_x.copy()
-    for _ in range(require_count(step_num, "step_num", minimum=0)):
-        x -= lr * numerical_gradient(f, x)
-    return x
+    x_history = []
+    for _ in range(step_num):
+        x_history.append(x.copy())
+        grad = numerical_gradient(f, x)
+        x -= lr * grad
+    return (x, np.array(x_history).reshape(step_num, *x.shape)) if history else x

@@ -1,26 +1,18 @@
-# Numerical gradient by central differences, and gradient descent (the book's
-# common/gradient.py). Mirrors python/gradient.py.
+# Numerical differentiation and gradient descent (the book's
+# ch04/gradient_1d.py, common/gradient.py). Mirrors python/gradient.py.
 
 # The book's step: small enough for the truncation error, large enough for
 # rounding.
 h_step <- 1e-4
 
-#' Refuse a non-double array
+#' The central difference of a function of one number, at x (book 4.3)
 #'
-#' x + h on integers would silently give a wrong gradient (or, in R, quietly
-#' promote), so only double vectors and matrices are accepted.
-#'
-#' @param x The value to check.
-#' @param name Its name, for the error message.
-#' @return x, invisibly.
-require_float <- function(x, name = "x") {
-  if (!is.double(x)) {
-    dlfs_abort("input_type_error", sprintf(
-      paste("%s must be a double vector or matrix (x + h on integers is",
-            "wrong), got %s"), name, typeof(x)
-    ))
-  }
-  invisible(x)
+#' @param f A function of one number returning one number.
+#' @param x A finite number.
+#' @return (f(x + h) - f(x - h)) / 2h.
+numerical_diff <- function(f, x) {
+  f <- check_function_of_number(f, x) # f's values: finite real numbers
+  (f(x + h_step) - f(x - h_step)) / (2 * h_step)
 }
 
 #' Central-difference gradient
@@ -40,65 +32,52 @@ numerical_gradient <- function(f, x, ...) {
 #' @describeIn numerical_gradient Gradient of a function f at x.
 #'
 #' x is perturbed in this function's own copy: R's copy-on-modify means the
-#' caller's x is unchanged afterwards, even if f fails, with no restore step
-#' (the Python version restores its array in a finally block).
+#' caller's x is unchanged afterwards, even if f fails (the Python version
+#' restores its array in a finally block).
 numerical_gradient.default <- function(f, x, ...) {
-  if (!is.function(f)) {
-    dlfs_abort("input_type_error", sprintf(
-      "f must be a function of x or a TwoLayerNet, got %s", class(f)[1L]
-    ))
-  }
-  require_float(x)
-  if (!all(is.finite(x))) {
-    dlfs_abort("input_error", "x contains NaN or infinite values")
-  }
+  f <- check_function_at(f, x) # f's values: one real number each
   grad <- x
-  grad[] <- 0
+  grad[] <- 0 # zeros shaped like x
   # Each partial derivative is independent, so visiting elements in R's
   # column-major order gives the same values as numpy's row-major order.
-  for (i in seq_along(x)) {
-    saved <- x[i]
-    x[i] <- saved + h_step
-    f_plus <- scalar_of(f(x))
-    x[i] <- saved - h_step
-    f_minus <- scalar_of(f(x))
-    x[i] <- saved
-    if (!is.finite(f_plus) || !is.finite(f_minus)) {
+  for (idx in seq_along(x)) {
+    tmp_val <- x[idx]
+    x[idx] <- tmp_val + h_step
+    fxh1 <- f(x) # f at x + h
+    x[idx] <- tmp_val - h_step
+    fxh2 <- f(x) # f at x - h
+    x[idx] <- tmp_val # restore the value
+    if (!is.finite(fxh1) || !is.finite(fxh2)) {
       dlfs_abort("input_error", sprintf(
-        "f is not finite at x[%d] +- h: f = %s, %s", i, f_plus, f_minus
+        "f is not finite at x[%d] +- h: f = %s, %s", idx, fxh1, fxh2
       ))
     }
-    grad[i] <- (f_plus - f_minus) / (2 * h_step)
+    grad[idx] <- (fxh1 - fxh2) / (2 * h_step)
   }
   grad
 }
 
-#' f's value, refusing anything but one real number
-#'
-#' @param value What f returned.
-#' @return value.
-scalar_of <- function(value) {
-  if (!is.numeric(value) || length(value) != 1L) {
-    dlfs_abort("input_error", sprintf("f must return one real number, got %s",
-                                      describe(value)))
-  }
-  value
-}
-
 #' Gradient descent with numerical gradients
+#'
+#' history has step_num rows: x before each step, starting with init_x, as
+#' in the book's ch04/gradient_method.py (a matrix x as a row in R's
+#' column-major order).
 #'
 #' @param f A function of x returning a number.
 #' @param init_x Starting point (double); left untouched.
 #' @param lr Learning rate.
 #' @param step_num Number of steps x <- x - lr * grad f(x).
-#' @return The final x.
-gradient_descent <- function(f, init_x, lr = 0.01, step_num = 100) {
-  require_float(init_x, "init_x")
-  lr <- require_positive(lr, "lr")
-  step_num <- require_count(step_num, "step_num", minimum = 0)
+#' @param history Return the path too.
+#' @return The final x, or list(x = , history = ) with history.
+gradient_descent <- function(f, init_x, lr = 0.01, step_num = 100,
+                             history = FALSE) {
+  check_descent(init_x, lr, step_num, history)
   x <- init_x
-  for (step in seq_len(step_num)) {
-    x <- x - lr * numerical_gradient(f, x)
+  x_history <- matrix(0, step_num, length(x))
+  for (i in seq_len(step_num)) {
+    x_history[i, ] <- x
+    grad <- numerical_gradient(f, x)
+    x <- x - lr * grad
   }
-  x
+  if (history) list(x = x, history = x_history) else x
 }

@@ -19,7 +19,8 @@ local({
   # The book's modules, then the suite's machinery (r/suite/), in dependency
   # order: later modules call earlier ones at run time.
   modules <- c(
-    "suite/errors", "suite/checks",
+    "suite/errors", "suite/checks", "suite/function_checks",
+    "suite/net_checks",
     "functions", "gradient", "fast_gradient", "optimizer", "rng",
     "two_layer_net", "simple_net",
     "suite/fixtures_io", "suite/tolerance", "suite/cases", "suite/bad_inputs",

@@ -72,3 +72,34 @@ def require_count(value: object, name: str, minimum: int = 1) -> int:
     if number is None or not math.isfinite(number) or not number.is_integer() or number < minimum:
         raise InputError(f"{name} must be a whole number >= {minimum}, got {value!r}")
     return int(number)
+
+
+def require_float(x: np.ndarray, name: str = "x") -> None:
+    """Refuse a non-float64 array: x + h on integers silently truncates to a wrong gradient."""
+    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
+        kind = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
+        raise InputTypeError(f"{name} must be a float64 array (x + h on integers truncates), got {kind}")
+
+
+def labels_of(t: ArrayLike, y: np.ndarray) -> NDArray[np.intp]:
+    """Class codes 0..K-1 of t, which holds one-hot rows or integer codes, checked against y's shape."""
+    t = as_array(t, "t")
+    if t.dtype.kind not in "iuf":
+        raise InputTypeError(f"t must be integer labels or one-hot rows, got {t.dtype} {t.shape}")
+    if t.shape == y.shape:
+        require_one_hot(t)
+        return np.argmax(t, axis=-1).astype(np.intp)
+    if t.shape != y.shape[:-1] or t.dtype.kind not in "iu":
+        raise InputError(f"t must be one-hot of shape {y.shape} or integer labels of shape "
+                         f"{y.shape[:-1]}, got {t.dtype} {t.shape}")
+    if t.size and (t.min() < 0 or t.max() >= y.shape[-1]):
+        raise InputError(f"labels t must lie in 0..{y.shape[-1] - 1}, got {t.min()}..{t.max()}")
+    return t.astype(np.intp)
+
+
+def require_one_hot(t: np.ndarray) -> None:
+    """Refuse a t of y's shape whose rows are not one 1 among 0s (argmax would pick a class anyway)."""
+    ones = t == 1
+    if not (ones | (t == 0)).all() or not (np.count_nonzero(ones, axis=-1) == 1).all():
+        raise InputError("t has the shape of y, so each row must be one-hot (a single 1, zeros "
+                         "elsewhere); pass integer labels otherwise")

@@ -94,3 +94,103 @@ require_count <- function(value, name, minimum = 1) {
   }
   as.double(value)
 }
+
+#' Shape of an array as numpy reports it: dim, or the length of a plain vector
+#'
+#' @param a A vector, matrix or array.
+#' @return Integer vector of extents.
+shape_of <- function(a) {
+  if (is.null(dim(a))) length(a) else dim(a)
+}
+
+#' Refuse a non-double array
+#'
+#' x + h on integers would silently give a wrong gradient (or, in R, quietly
+#' promote), so only double vectors and matrices are accepted.
+#'
+#' @param x The value to check.
+#' @param name Its name, for the error message.
+#' @return x, invisibly.
+require_float <- function(x, name = "x") {
+  if (!is.double(x)) {
+    dlfs_abort("input_type_error", sprintf(
+      paste("%s must be a double vector or matrix (x + h on integers is",
+            "wrong), got %s"), name, typeof(x)
+    ))
+  }
+  invisible(x)
+}
+
+#' Class codes 0..K-1 of t (one-hot rows or codes already), checked against y
+#'
+#' Codes are 0-based, as in Python and the fixtures; index R arrays with
+#' `labels + 1L`. Codes must be integer (1L, as.integer()), as Python
+#' requires an integer dtype: a double t of the wrong shape is more likely a
+#' malformed one-hot than labels.
+#'
+#' @param t One-hot array of y's shape, or integer codes of shape y minus its
+#'   last extent.
+#' @param y Predictions: a vector (one sample) or a matrix (rows).
+#' @return Integer vector of 0-based class codes.
+labels_of <- function(t, y) {
+  y_shape <- shape_of(y)
+  if (!is.numeric(t)) {
+    dlfs_abort("input_type_error", sprintf(
+      "t must be integer labels or one-hot rows, got %s", describe(t)
+    ))
+  }
+  if (identical(as.integer(shape_of(t)), as.integer(y_shape))) {
+    require_one_hot(t)
+    # One-hot: ties.method = "first" and which.max are np.argmax's rule.
+    if (is.matrix(t)) {
+      return(max.col(t, ties.method = "first") - 1L)
+    }
+    return(which.max(t) - 1L)
+  }
+  check_codes(t, y_shape)
+}
+
+#' t itself if it holds integer codes for predictions of shape y_shape
+#'
+#' @param t Candidate class codes.
+#' @param y_shape Shape of the predictions.
+#' @return t, or an error naming the problem.
+check_codes <- function(t, y_shape) {
+  codes_shape <- if (length(y_shape) > 1) y_shape[-length(y_shape)] else 1L
+  if (!is.integer(t) || length(dim(t)) > 1 || length(t) != prod(codes_shape)) {
+    dlfs_abort("input_error", sprintf(paste(
+      "t must be one-hot of shape (%s) or integer labels of shape (%s),",
+      "got %s (%s)"
+    ), toString(y_shape), toString(codes_shape), typeof(t),
+    toString(shape_of(t))))
+  }
+  k <- y_shape[length(y_shape)]
+  if (anyNA(t)) {
+    dlfs_abort("input_error", "labels t contain NA")
+  }
+  if (length(t) && (min(t) < 0 || max(t) >= k)) {
+    dlfs_abort("input_error", sprintf("labels t must lie in 0..%d, got %s..%s",
+                                      k - 1L, min(t), max(t)))
+  }
+  t
+}
+
+#' Refuse a t of y's shape whose rows are not one 1 among 0s
+#'
+#' argmax would pick a class from any row, so a malformed one-hot t would
+#' silently give a wrong loss.
+#'
+#' @param t Candidate one-hot array (a vector is one row).
+#' @return NULL, invisibly.
+require_one_hot <- function(t) {
+  ones <- !is.na(t) & t == 1
+  t2 <- if (is.matrix(t)) t else matrix(t, nrow = 1L)
+  if (anyNA(t) || any(t != 0 & t != 1) ||
+        any(rowSums(matrix(ones, nrow = nrow(t2))) != 1)) {
+    dlfs_abort("input_error", paste(
+      "t has the shape of y, so each row must be one-hot (a single 1, zeros",
+      "elsewhere); pass integer labels otherwise"
+    ))
+  }
+  invisible(NULL)
+}

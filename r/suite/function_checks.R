@@ -1,0 +1,179 @@
+# Argument checks of the book's functions, gradient and optimizer: one call at
+# the top of each. Mirrors python/suite/function_checks.py.
+
+#' softmax's x: a double vector or matrix with at least one class (column)
+#'
+#' @param x Candidate logits.
+#' @return x as double.
+check_logits <- function(x) {
+  x <- numeric_array(x, "x")
+  require_ndim(x, "x")
+  if (shape_of(x)[length(shape_of(x))] == 0L) {
+    dlfs_abort("input_error", sprintf(
+      "x must have at least one class (column), got shape (%s)",
+      toString(shape_of(x))
+    ))
+  }
+  x
+}
+
+#' cross_entropy_error's y and t: finite probabilities, and t's class codes
+#'
+#' @param y Probabilities: a vector (one sample) or a matrix (one row each).
+#' @param t One-hot array of y's shape, or 0-based class codes.
+#' @return The 0-based class codes of y's rows.
+check_probabilities <- function(y, t) {
+  y <- numeric_array(y, "y")
+  require_ndim(y, "y")
+  if (length(y) == 0L) {
+    dlfs_abort("input_error", sprintf(
+      "y must hold at least one row and one class, got shape (%s)",
+      toString(shape_of(y))
+    ))
+  }
+  require_all_finite(y, "y")
+  if (any(y < 0)) {
+    dlfs_abort("input_error",
+               "y must hold probabilities (>= 0); got a negative value")
+  }
+  labels_of(t, y)
+}
+
+#' mean_squared_error's y and t: finite arrays of the same shape
+#'
+#' R would recycle a shorter t silently where numpy raises.
+#'
+#' @param y,t Candidate arrays.
+#' @return y as double.
+check_same_shape <- function(y, t) {
+  y <- numeric_array(y, "y")
+  t <- numeric_array(t, "t")
+  if (!identical(as.integer(shape_of(y)), as.integer(shape_of(t)))) {
+    dlfs_abort("input_error", sprintf(
+      "y and t must have the same shape, got (%s) and (%s)",
+      toString(shape_of(y)), toString(shape_of(t))
+    ))
+  }
+  require_all_finite(y, "y")
+  require_all_finite(t, "t")
+  y
+}
+
+#' f, refused unless a function, wrapped to check that each value is one
+#' real number (finite if asked)
+#'
+#' @param f Candidate function of x.
+#' @param finite Refuse a non-finite value too.
+#' @return The wrapped f.
+real_valued <- function(f, finite = FALSE) {
+  if (!is.function(f)) {
+    dlfs_abort("input_type_error", sprintf(
+      "f must be a function of x or a TwoLayerNet, got %s", class(f)[1L]
+    ))
+  }
+  function(x) {
+    value <- f(x)
+    if (!is.numeric(value) || length(value) != 1L) {
+      dlfs_abort("input_error", sprintf(
+        "f must return one real number, got %s", describe(value)
+      ))
+    }
+    if (finite && !is.finite(value)) {
+      dlfs_abort("input_error", sprintf("f is not finite at x = %s: f = %s",
+                                        format(x, digits = 17), value))
+    }
+    value
+  }
+}
+
+#' numerical_gradient's f (see real_valued) and x: a finite double array
+#'
+#' @param f Candidate function of x.
+#' @param x Candidate point.
+#' @return The wrapped f.
+check_function_at <- function(f, x) {
+  f <- real_valued(f)
+  require_float(x)
+  require_all_finite(x, "x")
+  f
+}
+
+#' numerical_diff's f (see real_valued; finite values) and x: one finite
+#' number
+#'
+#' @inheritParams check_function_at
+#' @return The wrapped f.
+check_function_of_number <- function(f, x) {
+  f <- real_valued(f, finite = TRUE)
+  if (!is.numeric(x) || length(x) != 1L || !is.null(dim(x))) {
+    dlfs_abort("input_type_error", sprintf("x must be one real number, got %s",
+                                           describe(x)))
+  }
+  if (!is.finite(x)) {
+    dlfs_abort("input_error", sprintf("x must be a finite number, got %s", x))
+  }
+  f
+}
+
+#' gradient_descent's init_x (double), lr (> 0), step_num (>= 0) and history
+#' (TRUE or FALSE)
+#'
+#' @param init_x,lr,step_num,history Candidates.
+#' @return NULL, invisibly.
+check_descent <- function(init_x, lr, step_num, history) {
+  require_float(init_x, "init_x")
+  require_positive(lr, "lr")
+  require_count(step_num, "step_num", minimum = 0)
+  if (!isTRUE(history) && !isFALSE(history)) {
+    dlfs_abort("input_error", sprintf("history must be TRUE or FALSE, got %s",
+                                      deparse(history)[1L]))
+  }
+  invisible(NULL)
+}
+
+#' Are params and grads lists with the same distinct keys?
+#'
+#' @param params,grads Candidates.
+#' @return TRUE or FALSE.
+same_keys <- function(params, grads) {
+  keys <- names(params)
+  # Every element named (none "" or missing), distinct, equal sorted names.
+  is.list(params) && is.list(grads) && sum(nzchar(keys)) == length(params) &&
+    !anyDuplicated(keys) && identical(sort(keys), sort(names(grads)))
+}
+
+#' sgd_update's lr (> 0), params and grads: lists with the same keys, numeric
+#' arrays of the same shapes
+#'
+#' Shapes compare dim and length: R would recycle a mismatched gradient
+#' silently where numpy raises.
+#'
+#' @param params,grads,lr Candidates.
+#' @return NULL, invisibly.
+check_sgd <- function(params, grads, lr) {
+  require_positive(lr, "lr")
+  keys <- names(params)
+  if (!same_keys(params, grads)) {
+    dlfs_abort("input_error", sprintf(
+      "params [%s] and grads [%s] must be lists with the same keys",
+      toString(sort(keys)), toString(sort(names(grads)))
+    ))
+  }
+  for (key in keys) {
+    p <- params[[key]]
+    g <- grads[[key]]
+    if (!is.numeric(p) || !is.numeric(g)) {
+      dlfs_abort("input_type_error", sprintf(
+        "params$%s and grads$%s must be numeric, got %s and %s", key, key,
+        typeof(p), typeof(g)
+      ))
+    }
+    if (!identical(dim(p), dim(g)) || length(p) != length(g)) {
+      dlfs_abort("input_error", sprintf(
+        "%s: param shape (%s) != grad shape (%s)", key,
+        toString(shape_of(p)), toString(shape_of(g))
+      ))
+    }
+  }
+  invisible(NULL)
+}
