@@ -18,7 +18,7 @@ from python.functions import CE_DELTA, sigmoid, softmax
 from python.gradient import H
 
 Array = NDArray[np.float64]
-DEGREE = 6  # truncation error below (|s| * scale)**7 / 7!, checked by SERIES_LIMIT
+SERIES_DEGREE = 6  # truncation error below (|s| * scale)**7 / 7!, checked by SERIES_LIMIT
 SERIES_LIMIT = 1e-2
 
 
@@ -34,30 +34,30 @@ def sigmoid_derivative_polys(degree: int) -> list[np.poly1d]:
     return polys
 
 
-POLYS = sigmoid_derivative_polys(DEGREE + 1)
+SIGMOID_POLYS = sigmoid_derivative_polys(SERIES_DEGREE + 1)
 
 
-def sigmoid_series(z: Array, degree: int = DEGREE) -> list[Array]:
+def sigmoid_series(z: Array, degree: int = SERIES_DEGREE) -> list[Array]:
     """Taylor coefficients of sigmoid(a + s) - sigmoid(a) in s, given z = sigmoid(a)."""
-    return [np.zeros_like(z)] + [POLYS[r](z) / math.factorial(r) for r in range(1, degree + 1)]
+    return [np.zeros_like(z)] + [SIGMOID_POLYS[r](z) / math.factorial(r) for r in range(1, degree + 1)]
 
 
-def mul(a: list[Array], b: list[Array]) -> list[Array]:
+def series_mul(a: list[Array], b: list[Array]) -> list[Array]:
     """Product of two truncated series."""
     return [sum(a[i] * b[r - i] for i in range(r + 1)) for r in range(len(a))]
 
 
-def compose(outer: list[Array], inner: list[Array]) -> list[Array]:
+def series_compose(outer: list[Array], inner: list[Array]) -> list[Array]:
     """outer(inner(s)) for an inner series without constant term."""
     out = [outer[0] * np.ones_like(inner[1])] + [np.zeros_like(inner[1]) for _ in inner[1:]]
     power = inner
     for r in range(1, len(inner)):
         out = [o + outer[r] * p for o, p in zip(out, power, strict=True)]
-        power = mul(power, inner)
+        power = series_mul(power, inner)
     return out
 
 
-def log_series(m: list[Array]) -> list[Array]:
+def series_log(m: list[Array]) -> list[Array]:
     """log of a series with m[0] = 1, by l_n = m_n - sum_k (k / n) l_k m_(n-k)."""
     out = [np.zeros_like(m[0])]
     for n in range(1, len(m)):
@@ -72,14 +72,15 @@ def loss_series(p: Array, labels: NDArray[np.intp], directions: Array, inner: li
     """
     rows = np.arange(p.shape[0])
     moments = [np.ones((p.shape[0], directions.shape[0]))]
-    moments += [p @ (directions.T ** r) / math.factorial(r) for r in range(1, DEGREE + 1)]
-    log_m = log_series(moments)  # log sum_k p_k exp(u v_k), as a series in u
+    moments += [p @ (directions.T ** r) / math.factorial(r) for r in range(1, SERIES_DEGREE + 1)]
+    log_m = series_log(moments)  # log sum_k p_k exp(u v_k), as a series in u
     toward_true = directions[:, labels].T  # (n, C): v_c[t_b]
     psi = [np.zeros_like(toward_true), toward_true - log_m[1]] + [-lm for lm in log_m[2:]]
     p_true = p[rows, labels][:, None] * np.ones_like(toward_true)
     rho = sigmoid(np.log(p_true / CE_DELTA))  # -log(p e^u + delta) = -log(delta) - softplus(ell + u)
-    softplus = [np.zeros_like(rho)] + [POLYS[r - 1](rho) / math.factorial(r) for r in range(1, DEGREE + 1)]
-    return [-c for c in compose(compose(softplus, psi), inner)]
+    softplus = [np.zeros_like(rho)] + [SIGMOID_POLYS[r - 1](rho) / math.factorial(r)
+                                       for r in range(1, SERIES_DEGREE + 1)]
+    return [-c for c in series_compose(series_compose(softplus, psi), inner)]
 
 
 def difference_quotient(series: list[Array], basis: Array, w: Array) -> Array:
@@ -87,9 +88,10 @@ def difference_quotient(series: list[Array], basis: Array, w: Array) -> Array:
     d_plus, d_minus = (w + H) - w, (w - H) - w
     total = np.zeros_like(w)
     # Powers by repeated products, not pow(): their last-bit differences are far below the bound
-    # (each term is a correction of relative size h^(m-1)), and pow() was half the time.
+    # (each term is a correction of relative size h^(m-1)); pow() was half the time of this function
+    # and would move the result's last bits.
     plus_m, minus_m, basis_m = d_plus, d_minus, basis
-    for m in range(1, DEGREE + 1):
+    for m in range(1, SERIES_DEGREE + 1):
         if m > 1:
             plus_m, minus_m, basis_m = plus_m * d_plus, minus_m * d_minus, basis_m * basis
         total += (plus_m - minus_m) * (basis_m.T @ series[m])
@@ -111,7 +113,7 @@ def series_numerical_gradient(params: dict[str, Array], x: Array,
     hidden = loss_series(p, labels, params["W2"], sigmoid_series(z1))
     x1 = np.concatenate([x, np.ones((n, 1))], axis=1)  # b1 acts on an input of 1
     first = difference_quotient(hidden, x1, np.vstack([params["W1"], params["b1"]]))
-    identity = [np.zeros((n, k_out)), np.ones((n, k_out))] + [np.zeros((n, k_out))] * (DEGREE - 1)
+    identity = [np.zeros((n, k_out)), np.ones((n, k_out))] + [np.zeros((n, k_out))] * (SERIES_DEGREE - 1)
     logits = loss_series(p, labels, np.eye(k_out), identity)
     second = difference_quotient(logits, np.concatenate([z1, np.ones((n, 1))], axis=1),
                                  np.vstack([params["W2"], params["b2"]]))

@@ -148,7 +148,8 @@ difference_quotient <- function(series, basis, w) {
   total <- w * 0
   # Powers by repeated products, not pow(): their last-bit differences are
   # far below the bound (each term is a correction of relative size
-  # h^(m - 1)), and pow() was half the time.
+  # h^(m - 1)); pow() was half the time of this function and would move the
+  # result's last bits.
   plus_m <- d_plus
   minus_m <- d_minus
   basis_m <- basis
