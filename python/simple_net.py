@@ -32,12 +32,13 @@ class SimpleNet:
 
     def predict(self, x: ArrayLike) -> Array:
         """x W: one score per class, for one sample (2,) or a batch (n, 2)."""
-        x = checked_x(x)
+        x = check_simple_input(x, self.W)
         return np.dot(x, self.W)
 
     def loss(self, x: ArrayLike, t: ArrayLike, W: Array | None = None) -> float:
         """Cross-entropy of softmax(x W); with W given, that array is used instead of self.W."""
-        x, W = checked_x(x), self.W if W is None else checked_w(W)
+        W = self.W if W is None else W
+        x = check_simple_input(x, W)  # x: (2,) or (n, 2); W: float64 (2, 3); both finite
         z = np.dot(x, W)
         y = softmax(z)
         return cross_entropy_error(y, t)
@@ -54,8 +55,9 @@ def checked_w(w: Array) -> Array:
     return w
 
 
-def checked_x(x: ArrayLike) -> Array:
-    """x as float64, one sample (2,) or a batch (n, 2), finite."""
+def check_simple_input(x: ArrayLike, w: Array) -> Array:
+    """x as float64, one sample (2,) or a batch (n, 2), finite, after checking the weights w."""
+    checked_w(w)
     x = numeric_array(x, "x")
     require_ndim(x, "x")
     if x.shape[-1] != W_SHAPE[0]:

@@ -41,7 +41,7 @@ SimpleNet <- function(seed = NULL) { # nolint: object_name_linter.
 #' @param ... Unused.
 #' @return The scores: a vector of 3 for one sample, else a matrix.
 predict.SimpleNet <- function(object, x, ...) {
-  x <- checked_x(x)
+  x <- check_simple_input(x, object$W)
   scores(x, object$W)
 }
 
@@ -73,8 +73,8 @@ loss <- function(net, ...) {
 #' @param ... Unused.
 #' @return The loss.
 loss.SimpleNet <- function(net, x, t, W = NULL, ...) { # nolint
-  x <- checked_x(x)
-  w <- if (is.null(W)) net$W else checked_w(W)
+  w <- if (is.null(W)) net$W else W
+  x <- check_simple_input(x, w) # x: 2 or (n, 2); w: double 2x3; both finite
   z <- scores(x, w)
   y <- softmax(z)
   cross_entropy_error(y, t)
@@ -103,11 +103,13 @@ checked_w <- function(w) {
   w
 }
 
-#' x as double, one sample (2) or a batch (n, 2), finite
+#' x as double, one sample (2) or a batch (n, 2), finite, after checking w
 #'
 #' @param x Candidate input.
+#' @param w The weights the input meets (checked_w()).
 #' @return x as double.
-checked_x <- function(x) {
+check_simple_input <- function(x, w) {
+  checked_w(w)
   x <- numeric_array(x, "x")
   require_ndim(x, "x")
   shape <- shape_of(x)
