@@ -11,13 +11,14 @@ import pytest
 from python.rng import Rng
 from python.suite.checkpoint import (
     MAGIC,
-    CheckpointError,
     atomic_path,
     encode_checkpoint,
     load_checkpoint,
+    load_weights,
     save_checkpoint,
     write_atomic,
 )
+from python.suite.errors import CheckpointError
 from python.two_layer_net import TwoLayerNet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +82,17 @@ def test_failed_write_keeps_the_old_file(tmp_path):
     with pytest.raises(TypeError):
         save_checkpoint(tmp_path / "f.txt", {"W": np.zeros(2, dtype=np.float32)})
     assert (tmp_path / "f.txt").read_text() == "old\n"
+
+
+def test_load_weights_takes_the_four_arrays_of_any_checkpoint(tmp_path):
+    net = TwoLayerNet(6, 4, 3, seed=2)
+    save_checkpoint(tmp_path / "w.bin", {**net.params, "losses": np.ones(2)})
+    weights = load_weights(tmp_path / "w.bin")
+    assert list(weights) == ["W1", "b1", "W2", "b2"]
+    assert all(np.array_equal(bits(weights[k]), bits(net.params[k])) for k in weights)
+    save_checkpoint(tmp_path / "part.bin", {"W1": net.params["W1"], "b2": net.params["b2"]})
+    with pytest.raises(CheckpointError, match=r"part\.bin: has no b1 W2; --checkpoint-in needs the arrays"):
+        load_weights(tmp_path / "part.bin")
 
 
 def test_net_params_survive_a_checkpoint(tmp_path):

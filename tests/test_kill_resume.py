@@ -28,7 +28,8 @@ import pytest
 
 from python.mnist import write_idx
 from python.suite.checkpoint import decode_checkpoint
-from python.suite.run_state import RUN_FILES, decode_state
+from python.suite.run_files import RUN_FILES
+from python.suite.train_state import decode_state
 
 ROOT = Path(__file__).resolve().parents[1]
 RSCRIPT = shutil.which("Rscript")

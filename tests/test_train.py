@@ -21,9 +21,11 @@ import python.train
 from python.mnist import load_dataset, write_idx
 from python.rng import Rng
 from python.suite.checkpoint import decode_checkpoint, load_checkpoint, save_checkpoint
-from python.suite.errors import DivergedError
-from python.suite.run_state import RunTracker
-from python.train import OUTPUTS, build_parser, count_correct, main
+from python.suite.errors import CheckpointError, DivergedError
+from python.suite.run_files import RUN_FILES as OUTPUTS
+from python.suite.run_files import Run
+from python.suite.train_cli import build_parser, parse_args, recorded_flags
+from python.train import evaluate, main
 from python.two_layer_net import PARAM_KEYS, TwoLayerNet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,8 +96,8 @@ def test_data_dir_training_writes_six_consistent_outputs(data_dir, tmp_path, cap
     data = load_dataset(data_dir)
     net = TwoLayerNet(784, 50, 10)
     net.params = weights(out / "checkpoint.bin")
-    assert count_correct(net, data.x_test, data.t_test) / 50 == summary["final_test_acc"]
-    assert count_correct(net, data.x_train, data.t_train) / 200 == summary["final_train_acc"]
+    assert evaluate(net, data.x_test, data.t_test) == summary["final_test_acc"]
+    assert evaluate(net, data.x_train, data.t_train) == summary["final_train_acc"]
     assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -177,6 +179,15 @@ def test_bad_flags_exit_2_with_one_line(bad, message, tmp_path, capsys):
     line = error_line(capsys)
     assert line.startswith("train: error: ") and message in line
     assert not (tmp_path / "x").exists()
+
+
+def test_recorded_flags_are_checked_as_a_fresh_run_s(tmp_path):
+    flags = {**vars(parse_args(["--lr", "0.3", "--eval-every", "7", "--download", "--dataset", "mnist"])),
+             "quiet": True, "resume": "x", "data_dir": "/d"}
+    again = vars(recorded_flags(flags, tmp_path / "run.json"))
+    assert again == {**flags, "quiet": False, "resume": None}
+    with pytest.raises(CheckpointError, match=r"run\.json: bad flags \(--iters must be at least 1, got 0\)"):
+        recorded_flags({**flags, "iters": 0}, tmp_path / "run.json")
 
 
 def test_data_errors_exit_2_without_outputs(data_dir, tmp_path, capsys):
@@ -275,8 +286,8 @@ def test_r_cli_has_the_same_flags():
     assert set(re.findall(r"--[a-z][a-z-]+", r_help)) == py
 
 
-# Interruptions, resume and divergence (docs/robust_training.md). sgd_update runs in the main
-# process only, so wrapping it interrupts or poisons the run at an exact iteration.
+# Interruptions, resume and divergence (docs/robust_training.md). train() calls sgd_update once per
+# iteration, so wrapping it interrupts or poisons the run at an exact iteration.
 
 RESUME_FLAGS = ("--iters", "250", "--batch-size", "20", "--eval-every", "10", "--seed", "4")
 
@@ -415,14 +426,14 @@ def test_divergence_exits_3_with_the_state_of_the_last_good_iteration(data_dir, 
     assert summary["diverged_loss"] == "nan" and summary["final_test_acc"] is None
     assert sorted(p.name for p in out.iterdir()) == sorted(set(OUTPUTS) - {"curves.png"})
     with pytest.raises(DivergedError) as err:  # the library's error carries the iteration
-        python.train.run(python.train.parse_args(common(data_dir, tmp_path / "lib", "--lr", "1e308")),
-                         RunTracker())
+        args = parse_args(common(data_dir, tmp_path / "lib", "--lr", "1e308"))
+        python.train.run_training(args, Run())
     assert err.value.iteration == 1
 
 
 @pytest.mark.parametrize("k", [0, 137, 140, 249])
 def test_divergence_found_late_still_writes_the_exact_state(k, data_dir, tmp_path, monkeypatch, capsys):
-    # The worker reports losses while the main process is up to MAX_LAG iterations ahead.
+    # At, just after and just before a checkpoint, and at the last iteration: the state before k.
     out = tmp_path / "run"
     with monkeypatch.context() as m:
         at_update(m, k, poison)
@@ -453,13 +464,13 @@ def test_sigint_exits_130_with_one_line(data_dir, tmp_path):
             while done < 20 and proc.poll() is None:  # until a checkpoint past the first ones is on disk
                 with contextlib.suppress(OSError, ValueError):
                     done = int(load_checkpoint(out / "checkpoint.bin")["iterations_done"][0])
-            os.killpg(proc.pid, signal.SIGINT)  # as ^C in a terminal: the worker process gets it too
+            os.killpg(proc.pid, signal.SIGINT)  # as ^C in a terminal: to the whole process group
             assert proc.wait(timeout=60) == 130
         finally:
             proc.kill()
     n = int(load_checkpoint(out / "checkpoint.bin")["iterations_done"][0])
     assert n >= 20
-    assert (tmp_path / "stderr").read_text() == (  # one line: no traceback, not even from the worker
+    assert (tmp_path / "stderr").read_text() == (  # one line: no traceback
         f"train: interrupted; last checkpoint at iteration {n} in {out}; "
         f"continue with: python -m python.train --resume {out}\n")
     metrics = read_csv(out / "metrics.csv")

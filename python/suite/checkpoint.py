@@ -7,6 +7,8 @@ Format (version 1):
              "arrays":[{"name":"W1","shape":[784,50],"offset":0,"nbytes":313600,"sha256":"..."},...]}
     then:   the arrays' raw little-endian float64 values, row-major, concatenated in header order.
 ``offset`` counts from the first byte after the header's newline; ``sha256`` is that of the array's bytes.
+A training checkpoint adds the training state to W1 b1 W2 b2 (python/suite/train_state.py).
+r/suite/checkpoint.R mirrors these functions under the same names.
 """
 
 import contextlib
@@ -22,10 +24,10 @@ from numpy.typing import NDArray
 
 from python.suite.errors import CheckpointError
 
-__all__ = ["CheckpointError", "atomic_path", "load_checkpoint", "save_checkpoint", "write_atomic"]
-
 MAGIC = b"DLFS-CHECKPOINT 1\n"
+PARAM_KEYS = ("W1", "b1", "W2", "b2")
 Array = NDArray[np.float64]
+
 
 
 def chmod_default(path: Path) -> None:
@@ -116,3 +118,14 @@ def load_checkpoint(path: str | Path) -> dict[str, Array]:
     except OSError as err:
         raise CheckpointError(f"{path}: cannot read ({err.strerror or err})") from err
     return decode_checkpoint(data, str(path))
+
+
+def load_weights(path: str | Path) -> dict[str, Array]:
+    """W1 b1 W2 b2 of any checkpoint file (other arrays, such as a training state, are ignored)."""
+    arrays = load_checkpoint(path)
+    missing = [key for key in PARAM_KEYS if key not in arrays]
+    if missing:
+        raise CheckpointError(f"{path}: has no {' '.join(missing)}; --checkpoint-in needs the arrays "
+                              f"{' '.join(PARAM_KEYS)}")
+    return {key: arrays[key] for key in PARAM_KEYS}
+

@@ -1,0 +1,191 @@
+"""A training run's directory (docs/robust_training.md): the --out guard, run.json, the progress files, Run.
+
+r/suite/run_files.R mirrors these functions under the same names. Every file goes through a temporary
+file and a rename (checkpoint.write_atomic), so a kill leaves each one absent, old or new, never
+partial; checkpoint.bin is the truth, metrics.csv and epochs.csv are rebuilt from it.
+"""
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from python.suite.checkpoint import Array, encode_checkpoint, write_atomic
+from python.suite.errors import CheckpointError, DataFileError, DivergedError, OutputExistsError
+from python.suite.train_state import Eval, TrainState, check_state_fits, encode_state, load_state
+
+if TYPE_CHECKING:
+    from python.plots import Progress
+
+RUN_FILES = ("run.json", "metrics.csv", "epochs.csv", "summary.json", "checkpoint.bin", "curves.png")
+
+
+def guard_out_dir(out: Path, force: bool) -> list[str]:
+    """The earlier run's files in out (to delete, with force); without force, refuse if there are any."""
+    found = [name for name in RUN_FILES if (Path(out) / name).exists()]
+    if found and not force:
+        raise OutputExistsError(f"{out} holds an earlier run ({' '.join(found)}); pass --force to "
+                                f"overwrite it or --resume {out} to continue it")
+    return found
+
+
+def clear_run_files(out: Path) -> None:
+    """Delete the run files in out (for --force); summary.json first, run.json last."""
+    for name in ("summary.json", "curves.png", "checkpoint.bin", "epochs.csv", "metrics.csv", "run.json"):
+        (Path(out) / name).unlink(missing_ok=True)
+
+
+def remove_stale_tmp(out: Path) -> list[str]:
+    """Delete the .NAME.XXXX.tmp files (NAME a run file) a killed write left in out; their names."""
+    stale = sorted(p.name for p in Path(out).glob(".*.tmp")
+                   if p.is_file() and any(p.name.startswith(f".{name}.") for name in RUN_FILES))
+    for name in stale:
+        (Path(out) / name).unlink(missing_ok=True)
+    return stale
+
+
+def write_run_json(out: Path, language: str, flags: dict, data_files: dict[str, str]) -> None:
+    """run.json: the language, every flag (resolved), and the four data files' SHA-256."""
+    body = {"language": language, "flags": flags, "data_files": data_files}
+    write_atomic(Path(out) / "run.json", json.dumps(body, indent=2) + "\n")
+
+
+def read_run_json(out: Path) -> dict:
+    """run.json of a run directory, checked for its three parts."""
+    path = Path(out) / "run.json"
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: not found; {out} is not a training run directory") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"{path}: unreadable or not JSON ({err})") from err
+    if not isinstance(body, dict) or not all(isinstance(body.get(k), dict) for k in ("flags", "data_files")):
+        raise CheckpointError(f"{path}: expected an object with 'language', 'flags' and 'data_files'")
+    return body
+
+
+def start_out_dir(out: Path, earlier: list[str], flags: dict, data_files: dict[str, str]) -> None:
+    """Make out, remove stale temporaries and (--force) the earlier run's files; write run.json."""
+    Path(out).mkdir(parents=True, exist_ok=True)
+    remove_stale_tmp(out)
+    if earlier:
+        clear_run_files(out)
+    write_run_json(out, "python", flags, data_files)
+
+
+def resume_state(out: Path, body: dict, files: dict[str, dict[str, str]], flags: dict,
+                 shapes: dict[str, tuple[int, ...]]) -> TrainState:
+    """The state to resume in out, whose run.json is body: same data files, a checkpoint that fits."""
+    remove_stale_tmp(out)
+    check_data_files(body["data_files"], files, Path(out) / "run.json")
+    state = load_state(out)
+    check_state_fits(state, flags, shapes, str(Path(out) / "checkpoint.bin"))
+    return state
+
+
+def run_status(out: Path) -> str | None:
+    """summary.json's status, if it is there and readable."""
+    try:
+        return json.loads((Path(out) / "summary.json").read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def check_data_files(recorded: dict[str, str], files: dict[str, dict[str, str]], run_json: Path) -> None:
+    """Refuse data files whose SHA-256 differs from the one run.json recorded (files: MnistData.files)."""
+    for key, entry in files.items():
+        if recorded.get(key) != entry["sha256"]:
+            raise DataFileError(f"{entry['path']}: SHA-256 {entry['sha256']} differs from the "
+                                f"{recorded.get(key)} recorded in {run_json}; the data changed since the run")
+
+
+def metrics_csv(losses: list[float]) -> str:
+    """metrics.csv: the loss of each iteration, 17 significant digits."""
+    return "iter,loss\n" + "".join(f"{i},{loss:.17g}\n" for i, loss in enumerate(losses))
+
+
+def epochs_csv(evals: list[Eval]) -> str:
+    """epochs.csv: one row per evaluation."""
+    return "epoch,iter,train_acc,test_acc\n" + "".join(
+        f"{e},{i},{tr:.17g},{te:.17g}\n" for e, i, tr, te in evals)
+
+
+def write_progress(out: Path, state: TrainState) -> None:
+    """metrics.csv, epochs.csv, then checkpoint.bin, each atomically: the checkpoint lands last."""
+    out = Path(out)
+    write_atomic(out / "metrics.csv", metrics_csv(state.losses))
+    write_atomic(out / "epochs.csv", epochs_csv(state.evals))
+    write_atomic(out / "checkpoint.bin", encode_checkpoint(encode_state(state)))
+
+
+class Run:
+    """A run being written: its directory, the losses and evaluations so far, the last checkpoint.
+
+    The CLI installs on_sigint as the SIGINT handler: outside a checkpoint it raises KeyboardInterrupt
+    at once; during one it waits until metrics.csv, epochs.csv and checkpoint.bin are all written.
+    """
+
+    def __init__(self) -> None:
+        """No directory yet (a ^C now has nothing to resume)."""
+        self.out: Path | None = None
+        self.checkpoint: int | None = None  # iterations_done of the last checkpoint written
+        self.iterations_done, self.losses, self.evals = 0, [], []
+        self.diverged: tuple[int, float] | None = None  # iteration and loss
+        self.progress: Progress | None = None  # set by start: shows each loss
+        self.writing = self.pending = self.stopping = False
+
+    def start(self, out: Path, state: TrainState, progress: "Progress") -> None:
+        """Go on from state in out: write its checkpoint (resumed: metrics.csv, epochs.csv rebuilt)."""
+        self.out, self.progress = Path(out), progress
+        self.iterations_done, self.losses, self.evals = state.iterations_done, [*state.losses], [*state.evals]
+        self.save(state)
+
+    def record_loss(self, i: int, loss: float, params_before: dict[str, Array],
+                    rng_before: list[int]) -> None:
+        """Keep the loss of iteration i; a non-finite one writes the state before i, then DivergedError."""
+        if not math.isfinite(loss):
+            self.diverged = (i, loss)
+            if self.checkpoint != i:
+                self.save(TrainState(params_before, i, rng_before, self.losses, self.evals))
+            raise DivergedError(f"training diverged at iteration {i}: minibatch loss {loss}; the last "
+                                f"good state (iteration {i}) is in {self.out}", i)
+        self.losses.append(loss)
+        self.iterations_done = i + 1
+        self.progress.update(i + 1, loss)
+
+    def record_eval(self, epoch: int, i: int, train_acc: float, test_acc: float) -> None:
+        """Keep the accuracies after update i."""
+        self.evals.append((epoch, i, train_acc, test_acc))
+
+    def save_checkpoint(self, params: dict[str, Array], batch_rng: list[int]) -> None:
+        """Write the state after the iterations done: these weights and generator state."""
+        self.save(TrainState(params, self.iterations_done, batch_rng, self.losses, self.evals))
+
+    def save(self, state: TrainState) -> None:
+        """write_progress, with ^C held until it is done; remember the checkpoint."""
+        self.writing = True
+        try:
+            write_progress(self.out, state)
+            self.checkpoint = state.iterations_done
+        finally:
+            self.writing = False
+        if self.pending:
+            self.pending, self.stopping = False, True
+            raise KeyboardInterrupt
+
+    def on_sigint(self, signum: int, frame: object) -> None:
+        """Interrupt now, or after the write in progress; once only (a second ^C would cut the clean-up)."""
+        if self.stopping:
+            return
+        if self.writing:
+            self.pending = True
+        else:
+            self.stopping = True
+            raise KeyboardInterrupt
+
+    def interrupted(self, command: str) -> str:
+        """The one line printed on ^C: the last checkpoint and how to resume."""
+        if self.checkpoint is None:
+            return "train: interrupted before the first checkpoint; nothing to resume"
+        return (f"train: interrupted; last checkpoint at iteration {self.checkpoint} in {self.out}; "
+                f"continue with: {command} --resume {self.out}")
