@@ -8,7 +8,7 @@ from python.functions import cross_entropy_error, sigmoid, sigmoid_grad, softmax
 from python.gradient import numerical_gradient
 from python.rng import Rng
 from python.suite.errors import InputError, NumericalError
-from python.suite.net_checks import check_batch, check_input, check_net_sizes, check_params
+from python.suite.net_checks import check_batch, check_input, check_net_params, check_net_sizes
 
 Array = NDArray[np.float64]
 Params = dict[str, Array]
@@ -44,7 +44,7 @@ class TwoLayerNet:
     @params.setter
     def params(self, new: Params) -> None:
         """Replace all weights at once, after checking keys, shapes and dtype."""
-        self._params = check_params(new, self.shapes)
+        self._params = check_net_params(new, self.shapes)
 
     @np.errstate(over="ignore", invalid="ignore")  # overflow is diagnosed by require_no_nan
     def predict(self, x: ArrayLike, params: Params | None = None) -> Array:
@@ -54,8 +54,8 @@ class TwoLayerNet:
         a1 = np.dot(x, params["W1"]) + params["b1"]
         z1 = sigmoid(a1)
         a2 = np.dot(z1, params["W2"]) + params["b2"]
-        y = softmax(a2)
-        return require_no_nan(y, x, params)
+        y = require_no_nan(softmax(a2), x, params)
+        return y
 
     def loss(self, x: ArrayLike, t: ArrayLike, params: Params | None = None) -> float:
         """Cross-entropy error of the predictions; t one-hot or class codes."""

@@ -48,7 +48,7 @@ TwoLayerNet <- function( # nolint: object_name_linter.
 #' @return The net with the new params.
 set_params <- function(net, params) {
   # [[<- has no TwoLayerNet method (only $<- has).
-  net[["params"]] <- check_params(params, net$shapes)
+  net[["params"]] <- check_net_params(params, net$shapes)
   net
 }
 

@@ -26,7 +26,7 @@ def check_net_sizes(input_size: object, hidden_size: object, output_size: object
     return sizes
 
 
-def check_params(new: object, shapes: dict[str, tuple[int, ...]]) -> dict[str, Array]:
+def check_net_params(new: object, shapes: dict[str, tuple[int, ...]]) -> dict[str, Array]:
     """new, a dict with the keys of shapes, each a float64 array of that shape (in shapes' key order)."""
     if not isinstance(new, dict) or sorted(new) != sorted(shapes):
         got = tuple(new) if isinstance(new, dict) else type(new).__name__
@@ -47,7 +47,7 @@ def check_params(new: object, shapes: dict[str, tuple[int, ...]]) -> dict[str, A
 
 def check_input(x: ArrayLike, params: object, shapes: dict[str, tuple[int, ...]]) -> Array:
     """The net's x, after its params: a finite float64 sample or batch of rows of input_size columns."""
-    check_params(params, shapes)
+    check_net_params(params, shapes)
     x = numeric_array(x, "x")
     require_ndim(x, "x")
     if x.shape[-1] != shapes["W1"][0]:

@@ -27,7 +27,7 @@ check_net_sizes <- function(input_size, hidden_size, output_size,
 #' @param params Candidate weights.
 #' @param shapes Named list of extents (length 1 for a plain vector).
 #' @return params in shapes' order.
-check_params <- function(params, shapes) {
+check_net_params <- function(params, shapes) {
   keys <- names(shapes)
   if (!is.list(params) || !setequal(names(params), keys) ||
         length(params) != length(keys)) {
@@ -71,7 +71,7 @@ has_shape <- function(value, want) {
 #' @param shapes The net's shapes.
 #' @return x as double (a 1-d array as a plain vector).
 check_input <- function(x, params, shapes) {
-  check_params(params, shapes)
+  check_net_params(params, shapes)
   if (length(dim(x)) == 1L) dim(x) <- NULL
   n_in <- shapes$W1[1L]
   x <- numeric_array(x, "x")
