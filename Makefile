@@ -7,7 +7,7 @@ REQ_STAMP := $(VENV)/.installed-$(shell sha256sum requirements.txt | cut -c1-16)
 BENCH_STAMP := $(VENV)/.bench-$(shell sha256sum requirements-bench.txt | cut -c1-16)
 
 .PHONY: setup system-deps test test-python lint-python test-r lint-r check-fixtures fixtures \
-        parity mutants bench clean
+        parity mutants bench figures clean
 
 setup: system-deps $(REQ_STAMP)
 
@@ -75,6 +75,13 @@ $(BENCH_STAMP): requirements-bench.txt $(REQ_STAMP)
 
 bench: setup $(BENCH_STAMP)
 	$(PY) -m bench.run
+
+# The chapter's figures 4-7, 4-9, 4-10, 4-11 and 4-12 in both languages (docs/ch04.md shows copies).
+# The training curves come from a small run made here, or from given run directories:
+# make figures FIGURE_RUN_PY=runs/a FIGURE_RUN_R=runs/b
+figures: setup
+	$(PY) -m python.figures --out build/figures/python $(if $(FIGURE_RUN_PY),--run $(FIGURE_RUN_PY))
+	Rscript r/figures.R --out build/figures/r $(if $(FIGURE_RUN_R),--run $(FIGURE_RUN_R))
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

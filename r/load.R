@@ -22,7 +22,7 @@ local({
     "suite/errors", "suite/checks", "suite/function_checks",
     "suite/net_checks",
     "functions", "gradient", "fast_gradient", "optimizer", "rng",
-    "two_layer_net",
+    "two_layer_net", "simple_net",
     "suite/fixtures_io", "suite/tolerance", "suite/cases", "suite/bad_inputs",
     "mnist", "suite/download", "suite/checkpoint", "suite/train_state",
     "plots", "suite/run_files", "suite/train_cli", "train"

@@ -23,4 +23,5 @@ def test_every_case_ran():
         "numerical_gradient", "gradient_descent", "sgd_update", "Rng.uniform", "Rng.normal",
         "Rng.integers", "TwoLayerNet.init", "TwoLayerNet.predict", "TwoLayerNet.loss",
         "TwoLayerNet.accuracy", "TwoLayerNet.gradient", "TwoLayerNet.numerical_gradient",
-        "sgd_trajectory"}
+        "sgd_trajectory", "numerical_diff", "gradient_descent_history", "SimpleNet.init", "SimpleNet.predict",
+        "SimpleNet.loss", "SimpleNet.numerical_gradient"}

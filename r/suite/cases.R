@@ -5,7 +5,10 @@ test_functions <- list(
   function_1 = function(x) sum(0.01 * x^2 + 0.1 * x), # the book's (4.5), summed
   function_2 = function(x) sum(x^2), # the book's (4.6)
   # Not quadratic: its central difference depends on h.
-  function_exp = function(x) sum(exp(x))
+  function_exp = function(x) sum(exp(x)),
+  # The book's (4.6) at x1 = 4, in x0; and at x0 = 3, in x1.
+  function_tmp1 = function(x) sum(x * x + 4^2),
+  function_tmp2 = function(x) sum(3^2 + x * x)
 )
 
 #' A net whose weights are exactly the given ones
@@ -16,6 +19,25 @@ net_from <- function(params) {
   shape <- dim(params$W1)
   net <- TwoLayerNet(shape[1L], shape[2L], ncol(params$W2), seed = 0L)
   set_params(net, params)
+}
+
+#' A SimpleNet holding the given W
+#'
+#' @param W A 2x3 double matrix.
+#' @return A SimpleNet.
+simple_net <- function(W) { # nolint: object_name_linter.
+  net <- SimpleNet(seed = 0L)
+  net$W <- W
+  net
+}
+
+#' The book's numerical_gradient(f, net$W), f reading the perturbed W given
+#'
+#' @param net A SimpleNet.
+#' @param x,t Input and labels.
+#' @return The 2x3 gradient.
+simple_net_gradient <- function(net, x, t) {
+  numerical_gradient(function(W) loss(net, x, t, W), net$W) # nolint
 }
 
 #' R's linear index of 0-based row-major flat indices into an array
@@ -89,6 +111,10 @@ runners <- list(
   gradient_descent = function(f, init_x, lr, step_num) {
     gradient_descent(test_functions[[f]], init_x, lr, step_num)
   },
+  numerical_diff = function(f, x) numerical_diff(test_functions[[f]], x),
+  gradient_descent_history = function(f, init_x, lr, step_num) {
+    gradient_descent(test_functions[[f]], init_x, lr, step_num, history = TRUE)
+  },
   sgd_update = function(params, grads, lr) sgd_update(params, grads, lr),
   Rng.uniform = function(seed, n) uniform(rng(seed), n),
   Rng.normal = function(seed, n) normal(rng(seed), n),
@@ -112,7 +138,13 @@ runners <- list(
   TwoLayerNet.numerical_gradient_plain = function(params, x, t) {
     numerical_gradient(net_from(params), x, t, method = "plain")
   },
-  sgd_trajectory = sgd_trajectory
+  sgd_trajectory = sgd_trajectory,
+  SimpleNet.init = function(seed) SimpleNet(seed)$W,
+  SimpleNet.predict = function(W, x) predict(simple_net(W), x), # nolint
+  SimpleNet.loss = function(W, x, t) loss(simple_net(W), x, t), # nolint
+  SimpleNet.numerical_gradient = function(W, x, t) { # nolint
+    simple_net_gradient(simple_net(W), x, t)
+  }
 )
 
 # The R module (file base name) each fixture function belongs to; each
@@ -121,6 +153,7 @@ runner_modules <- c(
   sigmoid = "functions", sigmoid_grad = "functions", softmax = "functions",
   cross_entropy_error = "functions", mean_squared_error = "functions",
   numerical_gradient = "gradient", gradient_descent = "gradient",
+  numerical_diff = "gradient", gradient_descent_history = "gradient",
   sgd_update = "optimizer", Rng.uniform = "rng", Rng.normal = "rng",
   Rng.integers = "rng", TwoLayerNet.init = "two_layer_net",
   TwoLayerNet.predict = "two_layer_net", TwoLayerNet.loss = "two_layer_net",
@@ -128,7 +161,9 @@ runner_modules <- c(
   TwoLayerNet.gradient = "two_layer_net",
   TwoLayerNet.numerical_gradient = "two_layer_net",
   TwoLayerNet.numerical_gradient_plain = "two_layer_net",
-  sgd_trajectory = "cases"
+  sgd_trajectory = "cases", SimpleNet.init = "simple_net",
+  SimpleNet.predict = "simple_net", SimpleNet.loss = "simple_net",
+  SimpleNet.numerical_gradient = "simple_net"
 )
 
 #' The fixture functions (in manifest order) of one R module

@@ -1,0 +1,161 @@
+"""The chapter's figures 4-7, 4-9, 4-10, 4-11 and 4-12, drawn with matplotlib (Agg): `make figures`.
+
+r/figures.R draws the same five (same size, titles, labels and colours) with base R graphics.
+Usage: python -m python.figures --out DIR [--run RUN_DIR]; without --run, a small training run is
+made first (python -m python.train, few iterations on a training subset) and its curves are drawn.
+"""
+
+import argparse
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure  # Figure.savefig renders with Agg: no display, no pyplot state
+
+from python.gradient import gradient_descent, numerical_diff, numerical_gradient
+from python.plots import TEST_COLOUR, TRAIN_COLOUR, epoch_ticks
+
+WIDTH_IN, HEIGHT_IN, DPI = 6.4, 4.8, 100  # 640 x 480 pixels, in both languages
+GREY = "#666666"
+NAMES = ("fig4-7.png", "fig4-9.png", "fig4-10.png", "fig4-11.png", "fig4-12.png")
+# The small run drawn when no run directory is given: 20 epochs of 50 iterations on 5000 images.
+SMALL_RUN = ("--iters", "1000", "--train-limit", "5000", "--eval-every", "50", "--seed", "0", "--quiet")
+
+
+def function_1(x: np.ndarray) -> np.ndarray:
+    """The book's (4.5): 0.01 x^2 + 0.1 x."""
+    return 0.01 * x**2 + 0.1 * x
+
+
+def function_2(x: np.ndarray) -> float:
+    """The book's (4.6): x0^2 + x1^2."""
+    return float(np.sum(x**2))
+
+
+def new_figure() -> tuple[Figure, object]:
+    """A 640 x 480 figure with one axes."""
+    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
+    return fig, fig.subplots()
+
+
+def fig4_7(path: Path) -> None:
+    """function_1 on [0, 20) and its tangent at x = 5, slope from numerical_diff (gradient_1d.py)."""
+    x = np.arange(0.0, 20.0, 0.1)
+    slope = numerical_diff(function_1, 5.0)
+    tangent = slope * (x - 5.0) + function_1(5.0)
+    fig, ax = new_figure()
+    ax.plot(x, function_1(x), color=TRAIN_COLOUR, label="f(x) = 0.01x² + 0.1x")
+    ax.plot(x, tangent, color=TEST_COLOUR, linestyle="--", label=f"tangent at x = 5 (slope {slope:.4f})")
+    ax.set(title="Fig. 4-7: f(x) and its tangent at x = 5", xlabel="x", ylabel="f(x)")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+
+
+def gradient_field(step: float = 0.25) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points of [-2, 2.25] x [-2, 2.25] and the gradient of function_2 at each (gradient_2d.py)."""
+    x0, x1 = np.meshgrid(np.arange(-2, 2.5, step), np.arange(-2, 2.5, step))
+    points = np.column_stack([x0.ravel(), x1.ravel()])
+    grad = np.array([numerical_gradient(function_2, p.copy()) for p in points])
+    return points, grad, x0
+
+
+def fig4_9(path: Path) -> None:
+    """The negative gradient of function_2 as arrows: it points to the minimum at (0, 0)."""
+    points, grad, _ = gradient_field()
+    fig, ax = new_figure()
+    ax.quiver(points[:, 0], points[:, 1], -grad[:, 0], -grad[:, 1], angles="xy", color=GREY)
+    ax.set(title="Fig. 4-9: -grad f(x0, x1), f = x0² + x1²", xlabel="x0", ylabel="x1",
+           xlim=(-2, 2), ylim=(-2, 2))
+    ax.grid(True, color="#dddddd")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+
+
+def fig4_10(path: Path, lr: float = 0.1, step_num: int = 20) -> None:
+    """Gradient descent on function_2 from (-3, 4), lr 0.1, 20 steps (gradient_method.py)."""
+    _, x_history = gradient_descent(function_2, np.array([-3.0, 4.0]), lr=lr, step_num=step_num,
+                                    history=True)
+    fig, ax = new_figure()
+    for r in (1, 2, 3, 4, 5):  # contours of function_2, which the book's figure shows
+        angle = np.linspace(0, 2 * np.pi, 200)
+        ax.plot(r * np.cos(angle), r * np.sin(angle), color="#dddddd", linewidth=0.8)
+    ax.axhline(0, color=GREY, linestyle="--", linewidth=0.8)
+    ax.axvline(0, color=GREY, linestyle="--", linewidth=0.8)
+    ax.plot(x_history[:, 0], x_history[:, 1], "o", color=TRAIN_COLOUR, markersize=5)
+    ax.set(title=f"Fig. 4-10: gradient descent from (-3, 4), lr = {lr:g}, {step_num} steps",
+           xlabel="X0", ylabel="X1", xlim=(-3.5, 3.5), ylim=(-4.5, 4.5))
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+
+
+def read_columns(path: Path) -> dict[str, np.ndarray]:
+    """A CSV file of numbers as one array per column."""
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+
+
+def fig4_11(path: Path, run_dir: Path) -> None:
+    """The minibatch loss of every iteration (metrics.csv)."""
+    m = read_columns(run_dir / "metrics.csv")
+    fig, ax = new_figure()
+    ax.plot(m["iter"], m["loss"], color=TRAIN_COLOUR, linewidth=0.6)
+    ax.set(title="Fig. 4-11: training loss", xlabel="iteration", ylabel="loss")
+    ax.set_ylim(bottom=0)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+
+
+def fig4_12(path: Path, run_dir: Path) -> None:
+    """Train and test accuracy at each evaluation (epochs.csv)."""
+    e = read_columns(run_dir / "epochs.csv")
+    fig, ax = new_figure()
+    ax.plot(e["epoch"], e["train_acc"], color=TRAIN_COLOUR, marker="o", markersize=3, label="train acc")
+    ax.plot(e["epoch"], e["test_acc"], color=TEST_COLOUR, marker="s", markersize=3, linestyle="--",
+            label="test acc")
+    ax.set(title="Fig. 4-12: accuracy", xlabel="epochs", ylabel="accuracy", ylim=(0.0, 1.0))
+    ax.set_xticks(epoch_ticks(int(e["epoch"].max())))
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+
+
+def small_run(run_dir: Path) -> Path:
+    """Train briefly with the command line (python -m python.train) into run_dir, replaced if present."""
+    shutil.rmtree(run_dir, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "python.train", *SMALL_RUN, "--out", str(run_dir)], check=True)
+    return run_dir
+
+
+def draw_all(out: Path, run_dir: Path) -> list[Path]:
+    """Write the five figures into out; the training curves come from run_dir."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / name for name in NAMES]
+    fig4_7(paths[0])
+    fig4_9(paths[1])
+    fig4_10(paths[2])
+    fig4_11(paths[3], run_dir)
+    fig4_12(paths[4], run_dir)
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Draw every figure; print the files written."""
+    parser = argparse.ArgumentParser(prog="python -m python.figures", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("build/figures/python"), help="output directory")
+    parser.add_argument("--run", type=Path, default=None,
+                        help="a run directory (metrics.csv, epochs.csv) [a small run made in OUT/run]")
+    args = parser.parse_args(argv)
+    run_dir = args.run if args.run is not None else small_run(args.out / "run")
+    for path in draw_all(args.out, run_dir):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
