@@ -46,7 +46,7 @@ class TwoLayerNet:
         """Replace all weights at once, after checking keys, shapes and dtype."""
         self._params = check_net_params(new, self.shapes)
 
-    @np.errstate(over="ignore", invalid="ignore")  # overflow is diagnosed by require_no_nan
+    @np.errstate(over="ignore", invalid="ignore")  # overflow is diagnosed by require_finite_forward
     def predict(self, x: ArrayLike, params: Params | None = None) -> Array:
         """Class probabilities for each row of x (with params: those weights, checked, not the net's)."""
         params = self.params if params is None else params
@@ -54,7 +54,7 @@ class TwoLayerNet:
         a1 = np.dot(x, params["W1"]) + params["b1"]
         z1 = sigmoid(a1)
         a2 = np.dot(z1, params["W2"]) + params["b2"]
-        y = require_no_nan(softmax(a2), x, params)
+        y = require_finite_forward(a1, softmax(a2), x, params)
         return y
 
     def loss(self, x: ArrayLike, t: ArrayLike, params: Params | None = None) -> float:
@@ -87,7 +87,7 @@ class TwoLayerNet:
         return {key: numerical_gradient(lambda w, key=key: self.loss(x, t, {**params, key: w}), params[key])
                 for key in PARAM_KEYS}
 
-    @np.errstate(over="ignore", invalid="ignore")  # overflow is diagnosed by require_no_nan
+    @np.errstate(over="ignore", invalid="ignore")  # overflow is diagnosed by require_finite_forward
     def gradient(self, x: ArrayLike, t: ArrayLike) -> Params:
         """Backprop gradient of the loss (without the 1e-7 guard) for each weight array."""
         x, t = check_batch(x, t, self.params, self.shapes)  # x as rows, t as their class codes
@@ -99,7 +99,7 @@ class TwoLayerNet:
         a1 = np.dot(x, params["W1"]) + params["b1"]
         z1 = sigmoid(a1)
         a2 = np.dot(z1, params["W2"]) + params["b2"]
-        y = require_no_nan(softmax(a2), x, params)
+        y = require_finite_forward(a1, softmax(a2), x, params)
 
         # backward
         dy = y.copy()
@@ -115,13 +115,18 @@ class TwoLayerNet:
         return grads
 
 
-def require_no_nan(y: Array, x: Array, params: Params) -> Array:
-    """y, the probabilities, unless a NaN shows that the weights or x @ W overflowed float64."""
-    # Probabilities sum to at most the row count: only a NaN makes the sum non-finite.
-    if np.isfinite(np.sum(y)):
+def require_finite_forward(a1: Array, y: Array, x: Array, params: Params) -> Array:
+    """y, the probabilities, unless the weights or x @ W overflowed float64 on the way."""
+    # Probabilities sum to at most the row count: only a NaN makes their sum non-finite. An infinite a1
+    # is right where the exact x @ W1 lies beyond float64 (sigmoid is then 0 or 1), and wrong where it
+    # comes from Inf - Inf inside the product (some BLAS kernels give Inf there, others NaN): the product
+    # of x scaled by 2^-600, which cannot overflow, tells the two apart.
+    inf = np.isinf(a1)
+    spurious = inf.any() and (np.abs(np.dot(x * 2.0**-600, params["W1"]))[inf] < 2.0**424).any()
+    if not spurious and np.isfinite(np.sum(y)):
         return y
     bad = [key for key in PARAM_KEYS if not np.isfinite(params[key]).all()]
     where = (f"params {', '.join(bad)} contain NaN or infinite values" if bad else
              f"x @ W1 or sigmoid(.) @ W2 overflows float64 (max |x| {np.max(np.abs(x)):.3g}, "
              f"max |W1| {np.max(np.abs(params['W1'])):.3g}, max |W2| {np.max(np.abs(params['W2'])):.3g})")
-    raise NumericalError(f"the predictions are NaN: {where}")
+    raise NumericalError(f"the predictions are NaN or meaningless: {where}")

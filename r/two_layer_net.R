@@ -78,7 +78,7 @@ predict.TwoLayerNet <- function(object, x, params = object$params, ...) {
   a1 <- x2 %*% params$W1 + rep(params$b1, each = n)
   z1 <- sigmoid(a1)
   a2 <- z1 %*% params$W2 + rep(params$b2, each = n)
-  y <- require_no_nan(softmax(a2), x, params)
+  y <- require_finite_forward(a1, softmax(a2), x, params)
   if (is.matrix(x)) y else y[1L, ]
 }
 
@@ -154,7 +154,7 @@ gradient <- function(net, x, t) {
   a1 <- x %*% params$W1 + rep(params$b1, each = batch_num)
   z1 <- sigmoid(a1)
   a2 <- z1 %*% params$W2 + rep(params$b2, each = batch_num)
-  y <- require_no_nan(softmax(a2), x, params)
+  y <- require_finite_forward(a1, softmax(a2), x, params)
 
   # backward
   dy <- y
@@ -177,10 +177,15 @@ gradient <- function(net, x, t) {
 #' @param x The (finite) input.
 #' @param params The weights.
 #' @return y, or a dlfs_numerical_error naming the cause.
-require_no_nan <- function(y, x, params) {
-  # Probabilities sum to at most the row count: only a NaN makes the sum
-  # non-finite.
-  if (is.finite(sum(y))) return(y)
+require_finite_forward <- function(a1, y, x, params) {
+  # Probabilities sum to at most the row count: only a NaN makes their sum
+  # non-finite. An infinite a1 is right where the exact x %*% W1 lies beyond
+  # doubles (sigmoid is then 0 or 1), and wrong where it comes from Inf - Inf
+  # inside the product (some BLAS kernels give Inf there, others NaN): the
+  # product of x scaled by 2^-600, which cannot overflow, tells them apart.
+  inf <- is.infinite(a1)
+  spurious <- any(inf) && any(abs((x * 2^-600) %*% params$W1)[inf] < 2^424)
+  if (!spurious && is.finite(sum(y))) return(y)
   bad <- param_keys[!vapply(params[param_keys], function(w) all(is.finite(w)),
                             logical(1L))]
   where <- if (length(bad)) {
@@ -190,35 +195,6 @@ require_no_nan <- function(y, x, params) {
                   "(max |x| %.3g, max |W1| %.3g, max |W2| %.3g)"),
             max(abs(x)), max(abs(params$W1)), max(abs(params$W2)))
   }
-  dlfs_abort("numerical_error", paste("the predictions are NaN:", where))
-}
-
-# For r/train.R until its rewrite (issue 12, item 2), which gathers its
-# batches one sample per column: the same functions on t(xt).
-
-#' Class probabilities of a batch xt given one sample per column
-#'
-#' @param net A TwoLayerNet.
-#' @param xt The batch, one sample per column.
-#' @param columns TRUE (the only layout kept).
-#' @return Matrix of probabilities, one row per sample.
-forward <- function(net, xt, columns = TRUE) {
-  predict(net, t(xt))
-}
-
-#' gradient() of a batch xt given one sample per column
-#'
-#' @inheritParams forward
-#' @param t One-hot rows or 0-based class codes.
-#' @return As gradient().
-gradient_columns <- function(net, xt, t) {
-  gradient(net, t(xt), t)
-}
-
-#' loss() of a batch xt given one sample per column
-#'
-#' @inheritParams gradient_columns
-#' @return As loss().
-loss_columns <- function(net, xt, t) {
-  loss(net, t(xt), t)
+  dlfs_abort("numerical_error",
+             paste("the predictions are NaN or meaningless:", where))
 }

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from python.functions import softmax
 from python.rng import Rng
-from python.suite.errors import InputError
+from python.suite.errors import InputError, NumericalError
 from python.two_layer_net import TwoLayerNet
 
 
@@ -77,3 +78,14 @@ def test_single_sample_vector_input(net_and_batch):
     net, x, t = net_and_batch
     assert net.predict(x[0]).shape == (4,)
     assert net.loss(x[0], t[0]) == net.loss(x[:1], t[:1])
+
+
+def test_x_at_w1_beyond_float64_is_refused_only_where_the_infinity_is_spurious():
+    net = TwoLayerNet(2, 1, 2, seed=1)
+    net.params = {"W1": np.array([[10.0], [10.0]]), "b1": np.zeros(1), "W2": np.array([[1.0, -1.0]]),
+                  "b2": np.zeros(2)}
+    # Exact x @ W1 = 0, but the float product is Inf - Inf: NaN or Inf depending on the BLAS kernel.
+    with pytest.raises(NumericalError, match="overflows float64"):
+        net.predict(np.array([1e308, -1e308]))
+    # Exact x @ W1 = 2e309, beyond float64: sigmoid is 1 and the predictions are right.
+    assert np.array_equal(net.predict(np.array([1e308, 1e308])), softmax(np.array([1.0, -1.0])))

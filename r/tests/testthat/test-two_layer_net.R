@@ -155,19 +155,3 @@ test_that("NaN in x is refused by name; NaN weights: the numerical error", {
   expect_error(predict(nb$net, x, p), class = "dlfs_input_error")
 })
 
-test_that("a batch given one sample per column gives the same results", {
-  nb <- net_and_batch()
-  xt <- t(nb$x)
-  close <- function(a, b) {
-    expect_identical(dim(a), dim(b))
-    expect_lte(max(abs(a - b)), 4 * .Machine$double.eps * max(1, abs(b)))
-  }
-  close(forward(nb$net, xt, columns = TRUE), predict(nb$net, nb$x))
-  close(loss_columns(nb$net, xt, nb$t), loss(nb$net, nb$x, nb$t))
-  by_rows <- gradient(nb$net, nb$x, nb$t)
-  by_columns <- gradient_columns(nb$net, xt, nb$t)
-  for (key in param_keys) close(by_columns[[key]], by_rows[[key]])
-  expect_error(gradient_columns(nb$net, nb$x, nb$t), "6 columns")
-  xt[2, 3] <- NaN
-  expect_error(loss_columns(nb$net, xt, nb$t), "NaN")
-})
