@@ -65,7 +65,9 @@ sampled_numerical_gradient <- function(net, x, t, sample) {
 #' @return Named list of final weights.
 sgd_trajectory <- function(params, x, t, batch_indices, lr) {
   net <- net_from(params)
-  batch_indices <- as_batch(batch_indices)
+  if (!is.matrix(batch_indices)) {
+    batch_indices <- matrix(batch_indices, nrow = 1L)
+  }
   for (step in seq_len(nrow(batch_indices))) {
     batch <- batch_indices[step, ] + 1L
     t_batch <- if (is.matrix(t)) t[batch, , drop = FALSE] else t[batch]

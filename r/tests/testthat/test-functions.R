@@ -41,17 +41,16 @@ test_that("sigmoid and sigmoid_grad: in range, monotone, no NaN, dims kept", {
   expect_identical(dim(sigmoid_grad(m)), c(2L, 3L))
 })
 
-test_that("sigmoid_halves give sigmoid(x), sigmoid(-x), sigmoid_grad bits", {
-  x <- c(wide(2, 2000), 0, -0, -720, -745, 710, 1e308, -1e308, Inf, -Inf)
-  halves <- sigmoid_halves(x)
-  bits <- function(v) writeBin(v, raw())
-  expect_identical(bits(halves$value), bits(sigmoid(x)))
-  expect_identical(bits(ifelse(x >= 0, halves$upper, halves$lower)),
-                   bits(sigmoid(x)))
-  expect_identical(bits(ifelse(x >= 0, halves$lower, halves$upper)),
-                   bits(sigmoid(-x)))
-  expect_identical(bits(halves$upper * halves$lower), bits(sigmoid_grad(x)))
-  expect_true(is.nan(sigmoid_halves(NaN)$value))
+test_that("sigmoid keeps NaN, its limits and its subnormal results", {
+  # The values of the issue (as test_functions.py): e / (1 + e) keeps the
+  # subnormal tail that 1 / (1 + exp(-x)) rounds to 0.
+  expect_identical(sigmoid(-720), 2.0322308024e-313)
+  expect_identical(sigmoid(c(-745, -1e308, 1e308)), c(5e-324, 0, 1))
+  expect_identical(sigmoid(c(-Inf, Inf, 0, -0)), c(0, 1, 0.5, 0.5))
+  expect_identical(sigmoid_grad(c(-Inf, Inf, 0)), c(0, 0, 0.25))
+  expect_true(all(is.nan(sigmoid(c(NaN, 1))[1L])) && !is.na(sigmoid(1)))
+  expect_true(is.nan(sigmoid_grad(NaN)))
+  expect_identical(dim(sigmoid(array(1:3, 3))), 3L)
 })
 
 test_that("softmax rows sum to one within ncol eps and follow x's order", {

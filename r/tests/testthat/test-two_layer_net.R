@@ -141,14 +141,18 @@ test_that("a single sample may be a plain vector", {
   expect_identical(g1, gradient(nb$net, nb$x[1, , drop = FALSE], nb$t[1]))
 })
 
-test_that("predict and gradient restore the matprod option, even on error", {
+test_that("NaN in x is refused by name; NaN weights: the numerical error", {
   nb <- net_and_batch()
-  before <- getOption("matprod")
-  predict(nb$net, nb$x)
-  gradient(nb$net, nb$x, nb$t)
-  expect_identical(getOption("matprod"), before)
-  expect_error(gradient(nb$net, nb$x, rep(9L, 8)))
-  expect_identical(getOption("matprod"), before)
+  x <- nb$x
+  x[2, 3] <- Inf
+  expect_error(predict(nb$net, x), "x contains NaN", class = "dlfs_input_error")
+  expect_error(gradient(nb$net, x, nb$t), "x contains NaN")
+  p <- nb$net$params
+  p$W2[1, 1] <- NaN
+  expect_error(predict(nb$net, nb$x, p), "params W2",
+               class = "dlfs_numerical_error")
+  # x is named first, whatever the weights.
+  expect_error(predict(nb$net, x, p), class = "dlfs_input_error")
 })
 
 test_that("a batch given one sample per column gives the same results", {
@@ -163,7 +167,7 @@ test_that("a batch given one sample per column gives the same results", {
   by_rows <- gradient(nb$net, nb$x, nb$t)
   by_columns <- gradient_columns(nb$net, xt, nb$t)
   for (key in param_keys) close(by_columns[[key]], by_rows[[key]])
-  expect_error(gradient_columns(nb$net, nb$x, nb$t), "6 rows")
+  expect_error(gradient_columns(nb$net, nb$x, nb$t), "6 columns")
   xt[2, 3] <- NaN
   expect_error(loss_columns(nb$net, xt, nb$t), "NaN")
 })
