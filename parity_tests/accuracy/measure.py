@@ -7,7 +7,7 @@ import numpy as np
 
 from fixtures.error_bounds import cross_entropy_scale, softmax_scale
 from parity_tests.accuracy import exact, screen
-from python.suite.tolerance import bound_of
+from python.suite.tolerance import bound_of, ulp
 
 LANGS = ("python", "r")
 
@@ -34,9 +34,15 @@ def worst(errors: np.ndarray, inputs: np.ndarray, got: np.ndarray, rounded: np.n
 
 def elementwise(name: str, x: np.ndarray, got: dict[str, np.ndarray], top: int, always: np.ndarray,
                 screen_fn: Callable, exact_fn: Callable) -> dict[str, Any]:
-    """ULP errors of an elementwise function on x: screened in long double, the worst decided exactly."""
+    """ULP errors of an elementwise function on x: screened in long double, the worst decided exactly.
+
+    Two measures: against the exact value (the claim), and against the exact value rounded once, in
+    ULPs of that rounding (what the fixture classes bound).
+    """
     ref = screen_fn(x)
     scores = {lang: screen.ulp_error(got[lang], ref) for lang in LANGS}
+    near = ref.astype(np.float64)
+    scores |= {f"{lang} rounded": np.abs(got[lang] - near) / ulp(near) for lang in LANGS}
     pick = candidates(scores, top, always)
     rounded, errors = exact.ulp_errors(exact_fn, x[pick], {lang: got[lang][pick] for lang in LANGS})
     out: dict[str, Any] = {"function": name, "inputs": int(x.size), "unit": "ULP",
@@ -46,6 +52,9 @@ def elementwise(name: str, x: np.ndarray, got: dict[str, np.ndarray], top: int, 
         out[lang] = worst(errors[lang], x[pick], got[lang][pick], rounded)
         out[lang]["index"] = int(pick[out[lang]["index"]])
         out[lang]["screen_max"] = float(scores[lang].max())
+        vs_rounded = np.abs(got[lang][pick] - rounded) / ulp(rounded)
+        i = int(np.argmax(vs_rounded))
+        out[lang]["max_vs_rounded"], out[lang]["input_vs_rounded"] = float(vs_rounded[i]), float(x[pick][i])
     return out
 
 
