@@ -60,7 +60,7 @@ check-fixtures: setup
 
 # The dense accuracy check (parity_tests/accuracy/): each function on up to 4*10^6 inputs in both
 # languages, the worst decided by mpmath at 256 bits; figures in build/accuracy/. `make test` runs the
-# smaller form (10^6 elementwise inputs, about 15 s), and `make parity` prints the last one's table.
+# smaller form (10^6 elementwise inputs, 15-30 s here), and `make parity` prints the last one's table.
 accuracy: setup
 	$(PY) -m parity_tests.accuracy.run
 

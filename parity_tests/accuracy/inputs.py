@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from python.rng import M1, M2, NORM, Rng
+from python.rng import A12, A13N, A21, A23N, M1, M2, NORM, Rng
 
 SEED = 20261205
 LN2 = float(np.log(2.0))
@@ -25,7 +25,7 @@ def near(rng: np.random.Generator, centres: np.ndarray, n: int) -> np.ndarray:
 def edge(rng: np.random.Generator, centres: np.ndarray, n: int) -> np.ndarray:
     """n points within about 2**-j of the j-th centre (j = 1..len(centres)), mostly above it, random signs.
 
-    For x = -j ln2 + d, exp(x) = 2**-j (1 + d): the band 0 < d < 2**-j is where sigmoid(x) ~ e - e**2 lies
+    For x = -j ln2 + d, exp(x) ~ 2**-j (1 + d): the band 0 < d < 2**-j is where sigmoid(x) ~ e - e**2 lies
     just below 2**-j, so that the rounding of 1 + e and of exp are worth a whole ULP of the result each.
     """
     j = rng.integers(1, centres.size + 1, n)
@@ -79,9 +79,9 @@ def stream_uniforms(n_seeds: int, draws: int) -> tuple[np.ndarray, np.ndarray]:
     s2 = np.array([g.s2 for g in states], dtype=np.int64).T.copy()
     counts = np.empty((n_seeds, draws), dtype=np.int64)
     for d in range(draws):
-        p1 = (1403580 * s1[1] - 810728 * s1[0]) % M1
+        p1 = (A12 * s1[1] - A13N * s1[0]) % M1
         s1 = np.stack([s1[1], s1[2], p1])
-        p2 = (527612 * s2[2] - 1370589 * s2[0]) % M2
+        p2 = (A21 * s2[2] - A23N * s2[0]) % M2
         s2 = np.stack([s2[1], s2[2], p2])
         counts[:, d] = np.where(p1 > p2, p1 - p2, p1 - p2 + M1)
     u = counts.astype(np.float64) * NORM
