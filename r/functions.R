@@ -35,7 +35,7 @@ sigmoid_grad <- function(x) {
   # e / (1 + e)^2 equals s(x) * (1 - s(x)) but keeps its digits where
   # 1 - s(x) would cancel. The rounding of 1 + e is taken out as in sigmoid,
   # to first order: e / (d + d_lost)^2 = g - 2 g d_lost / d (s(x) * s(-x)
-  # measured 4.40 ULP, this 2.77).
+  # measured 4.40 ULP, this 2.79).
   e <- exp(-abs(x))
   d <- 1 + e
   d_lost <- (1 - d) + e
