@@ -132,3 +132,11 @@ def training_table(rows: list[dict]) -> "pd.DataFrame":
     import pandas as pd
 
     return pd.DataFrame(rows)
+
+
+def accuracy_section(accuracy_dir: Path) -> str:
+    """The table of the last dense accuracy check (make accuracy / make test), or how to get one."""
+    path = accuracy_dir / "accuracy.md"
+    if not path.exists():
+        return f"Dense accuracy check: no {path} yet (`make accuracy`, or its smaller form in `make test`)"
+    return path.read_text().rstrip()

@@ -129,6 +129,7 @@ def print_report(result: ParityResult, out_dir: Path, quiet: bool) -> None:
                                          for r in result.bad_inputs]).to_string(index=False))
         print("\nPer function")
         print(report.summary_table(result.rows).to_string(index=False))
+        print("\n" + report.accuracy_section(out_dir.parent / "accuracy"))
     for line in result.notes + result.failures():
         print(line)
     passed, failed = result.counts()

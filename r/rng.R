@@ -59,10 +59,12 @@ horner <- function(coefs, r) {
   acc
 }
 
-#' Standard normal quantile of p in (0, 1) by AS241; ~1e-16 relative
+#' Standard normal quantile of p in (0, 1) by AS241
 #'
-#' Written out rather than calling qnorm so that both languages run the same
-#' operations in the same order (R's qnorm has changed its tails over time).
+#' 6.14 ULP from the exact quantile at worst on 3e6 of the generator's
+#' uniforms (make accuracy). Written out rather than calling qnorm so that
+#' both languages run the same operations in the same order (R's qnorm has
+#' changed its tails over time).
 #'
 #' @param p Double vector of probabilities.
 #' @return Double vector of quantiles.

@@ -80,3 +80,20 @@ def test_shape_mismatch_fails(policy):
 
 def test_eps_is_float64_eps():
     assert EPS == 2.0**-52
+
+
+def test_sigmoid_classes_reject_the_uncorrected_formulas(policy):
+    """On the worst inputs the dense check found, the formulas before issue 13 miss the classes; ours pass."""
+    from python.functions import sigmoid, sigmoid_grad
+
+    worst = {fn: c for fn, c in ALL_CASES if c["id"] == "dense/worst_found"}
+    x = worst["sigmoid"]["inputs"]["x"]
+    e = np.exp(-np.abs(x))
+    plain = np.where(x >= 0, 1.0, e) / (1.0 + e)  # the plain quotient: 2 ULP from the rounded value
+    plain_minus = np.where(x < 0, 1.0, e) / (1.0 + e)  # the plain quotient at -x
+    tries = [("sigmoid", plain, sigmoid(x)), ("sigmoid_grad", plain * plain_minus, sigmoid_grad(x))]
+    for fn, got, ours in tries:
+        case = worst[fn]
+        cls = policy[case["tolerance"]]
+        assert not compare(got, case["expected"], cls).passed, fn
+        assert compare(ours, case["expected"], cls).passed, fn

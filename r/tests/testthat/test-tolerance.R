@@ -143,3 +143,26 @@ test_that("shape or key mismatch fails; the worst key decides", {
 test_that("eps is float64's", {
   expect_identical(eps, 2^-52)
 })
+
+test_that("the uncorrected sigmoid formulas miss their classes", {
+  # On the worst inputs the dense check found, the formulas before issue 13
+  # fail the classes; the corrected ones pass.
+  worst <- Filter(function(x) x$case$id == "dense/worst_found", all_cases)
+  names(worst) <- vapply(worst, function(x) x$fn, "")
+  x <- worst$sigmoid$case$inputs$x
+  e <- exp(-abs(x))
+  plain <- ifelse(x >= 0, 1, e) / (1 + e)
+  plain_minus <- ifelse(x < 0, 1, e) / (1 + e)
+  tries <- list(
+    sigmoid = list(plain, sigmoid(x)),
+    sigmoid_grad = list(plain * plain_minus, sigmoid_grad(x))
+  )
+  for (fn in names(tries)) {
+    case <- worst[[fn]]$case
+    cls <- policy[[case$tolerance]]
+    expect_false(compare(tries[[fn]][[1]], case$expected, cls)$passed,
+                 info = fn)
+    expect_true(compare(tries[[fn]][[2]], case$expected, cls)$passed,
+                info = fn)
+  }
+})

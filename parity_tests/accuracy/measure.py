@@ -1,0 +1,119 @@
+"""One row of the accuracy table per function: screen everything, decide the worst exactly, both languages."""
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from fixtures.error_bounds import cross_entropy_scale, softmax_scale
+from parity_tests.accuracy import exact, screen
+from python.suite.tolerance import bound_of, ulp
+
+LANGS = ("python", "r")
+
+
+def bit_differences(a: np.ndarray, b: np.ndarray) -> int:
+    """Elements whose float64 bits differ (NaN == NaN)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    same = (a.view(np.int64) == b.view(np.int64)) | (np.isnan(a) & np.isnan(b))
+    return int(np.count_nonzero(~same))
+
+
+def candidates(scores: dict[str, np.ndarray], top: int, always: np.ndarray) -> np.ndarray:
+    """Indices of the `top` worst screened inputs of each language, plus the `always` ones."""
+    picks = [np.argsort(s, kind="stable")[-top:] for s in scores.values()]
+    return np.unique(np.concatenate([*picks, always]))
+
+
+def worst(errors: np.ndarray, inputs: np.ndarray, got: np.ndarray, rounded: np.ndarray) -> dict:
+    """The largest error, the input where it occurs, the result there and the exact value rounded."""
+    i = int(np.argmax(errors))
+    return {"max_error": float(errors[i]), "input": float(inputs[i]), "got": float(got[i]),
+            "exact": float(rounded[i]), "index": i}
+
+
+def elementwise(name: str, x: np.ndarray, got: dict[str, np.ndarray], top: int, always: np.ndarray,
+                screen_fn: Callable, exact_fn: Callable) -> dict[str, Any]:
+    """ULP errors of an elementwise function on x: screened in long double, the worst decided exactly.
+
+    Two measures: against the exact value (the claim), and against the exact value rounded once, in
+    ULPs of that rounding (what the fixture classes bound).
+    """
+    ref = screen_fn(x)
+    scores = {lang: screen.ulp_error(got[lang], ref) for lang in LANGS}
+    near = ref.astype(np.float64)
+    scores |= {f"{lang} rounded": np.abs(got[lang] - near) / ulp(near) for lang in LANGS}
+    pick = candidates(scores, top, always)
+    rounded, errors = exact.ulp_errors(exact_fn, x[pick], {lang: got[lang][pick] for lang in LANGS})
+    out: dict[str, Any] = {"function": name, "inputs": int(x.size), "unit": "ULP",
+                           "decided_exactly": int(pick.size),
+                           "bit_differences": bit_differences(got["python"], got["r"])}
+    for lang in LANGS:
+        out[lang] = worst(errors[lang], x[pick], got[lang][pick], rounded)
+        out[lang]["index"] = int(pick[out[lang]["index"]])
+        out[lang]["screen_max"] = float(scores[lang].max())
+        vs_rounded = np.abs(got[lang][pick] - rounded) / ulp(rounded)
+        i = int(np.argmax(vs_rounded))
+        out[lang]["max_vs_rounded"], out[lang]["input_vs_rounded"] = float(vs_rounded[i]), float(x[pick][i])
+    return out
+
+
+def softmax_ld(x: np.ndarray) -> np.ndarray:
+    """Row-wise softmax in long double (the screen)."""
+    e = np.exp(x.astype(np.longdouble) - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def softmax(matrices: list[np.ndarray], got: dict[str, list[np.ndarray]], policy: dict, top: int) -> dict:
+    """Worst ratio |got - exact| / (the softmax class's bound) over all rows, and its ULP error."""
+    cls = policy["softmax"]
+    rows = [(m, r) for m, x in enumerate(matrices) for r in range(x.shape[0])]
+    scores: dict[str, list[float]] = {lang: [] for lang in LANGS}
+    for m, x in enumerate(matrices):
+        ref = softmax_ld(x)
+        bound = bound_of(cls, ref.astype(np.float64), softmax_scale(x))
+        for lang in LANGS:
+            scores[lang] += list((np.abs(got[lang][m] - ref) / bound).max(axis=1).astype(np.float64))
+    pick = candidates({k: np.array(v) for k, v in scores.items()}, top, np.array([], dtype=int))
+    out: dict[str, Any] = {"function": "softmax", "inputs": int(sum(x.size for x in matrices)),
+                           "rows": len(rows), "unit": "x bound", "decided_exactly": int(pick.size),
+                           "bit_differences": sum(bit_differences(got["python"][m], got["r"][m])
+                                                  for m in range(len(matrices)))}
+    for lang in LANGS:
+        best: dict[str, Any] = {"max_error": -1.0}
+        for p in pick:
+            m, r = rows[p]
+            x = matrices[m][r]
+            rounded = np.array([exact.to_f64(v) for v in exact.softmax_row(x)])
+            g = got[lang][m][r]
+            bound = bound_of(cls, rounded, softmax_scale(x))
+            ratio = np.abs(g - rounded) / bound
+            j = int(np.argmax(ratio))
+            if ratio[j] > best["max_error"]:
+                best = {"max_error": float(ratio[j]),
+                        "input": f"row of {x.size}, max |x| {np.abs(x).max():.3g}",
+                        "got": float(g[j]), "exact": float(rounded[j]),
+                        "ulp": float(abs(g[j] - rounded[j]) / np.spacing(abs(rounded[j])))}
+        out[lang] = best
+    return out
+
+
+def cross_entropy(batches: list[tuple[np.ndarray, np.ndarray]], got: dict[str, np.ndarray],
+                  policy: dict) -> dict:
+    """Worst ratio |got - exact| / (the reduction class's bound) over all batches, each decided exactly."""
+    cls = policy["reduction"]
+    rounded = np.array([exact.to_f64(exact.cross_entropy(y, t)) for y, t in batches])
+    scale = np.array([cross_entropy_scale(y[np.arange(t.size), t]) for y, t in batches])
+    bound = bound_of(cls, rounded, scale)
+    out: dict[str, Any] = {"function": "cross_entropy_error", "inputs": len(batches),
+                           "picks": int(sum(t.size for _, t in batches)), "unit": "x bound",
+                           "decided_exactly": len(batches),
+                           "bit_differences": bit_differences(got["python"], got["r"])}
+    for lang in LANGS:
+        ratio = np.abs(got[lang] - rounded) / bound
+        i = int(np.argmax(ratio))
+        y = batches[i][0]
+        out[lang] = {"max_error": float(ratio[i]), "input": f"batch {y.shape[0]}x{y.shape[1]}",
+                     "got": float(got[lang][i]), "exact": float(rounded[i]),
+                     "ulp": float(abs(got[lang][i] - rounded[i]) / np.spacing(abs(rounded[i])))}
+    return out
