@@ -110,11 +110,11 @@ dir <- commandArgs(TRUE)[[1]]
 p <- load_checkpoint(file.path(dir, "py.bin"))
 net <- TwoLayerNet(784, 50, 10, seed = 4)
 net$params <- p
-save_checkpoint(file.path(dir, "py_resaved_by_r.bin"), net$params)
+write_checkpoint(file.path(dir, "py_resaved_by_r.bin"), net$params)
 x <- load_checkpoint(file.path(dir, "x.bin"))$x
-save_checkpoint(file.path(dir, "r_pred.bin"), list(y = predict(net, x)))
-save_checkpoint(file.path(dir, "r.bin"), TwoLayerNet(784, 50, 10, seed = 5)$params)
-save_checkpoint(file.path(dir, "r_special.bin"), list(s = c(0, -0, 5e-324, -2.2250738585072014e-308,
+write_checkpoint(file.path(dir, "r_pred.bin"), list(y = predict(net, x)))
+write_checkpoint(file.path(dir, "r.bin"), TwoLayerNet(784, 50, 10, seed = 5)$params)
+write_checkpoint(file.path(dir, "r_special.bin"), list(s = c(0, -0, 5e-324, -2.2250738585072014e-308,
   1.7976931348623157e308, Inf, -Inf, NaN, 1 / 3, -1e-300)))
 """
 
