@@ -15,3 +15,21 @@ copy_fixtures <- function(from, envir = parent.frame()) {
             file.path(dir, "cases"))
   dir
 }
+
+#' One test per fixture function of an R module: every case within its class
+#'
+#' @param module The module's file base name ("functions", "rng", ...).
+#' @param env The test file's environment, where it sourced r/load.R.
+test_fixture_cases <- function(module, env = parent.frame()) {
+  policy <- env$load_policy()
+  for (fn in env$module_functions(module)) {
+    test_that(paste(fn, "is within its class on every fixture case"), {
+      verdicts <- env$check_function_cases(fn, policy = policy)
+      expect_gt(length(verdicts), 0)
+      for (id in names(verdicts)) {
+        expect(verdicts[[id]]$passed,
+               paste(fn, id, env$format_verdict(verdicts[[id]])))
+      }
+    })
+  }
+}

@@ -3,18 +3,8 @@
 local_edition(3)
 root <- normalizePath(test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
-policy <- load_policy()
 
-for (fn in module_functions("cases")) {
-  test_that(paste(fn, "is within its class on every fixture case"), {
-    verdicts <- check_function_cases(fn, policy = policy)
-    expect_gt(length(verdicts), 0)
-    for (id in names(verdicts)) {
-      expect(verdicts[[id]]$passed,
-             paste(fn, id, format_verdict(verdicts[[id]])))
-    }
-  })
-}
+test_fixture_cases("cases")
 
 test_that("every fixture function has a runner and a module's test", {
   fns <- fixture_functions()

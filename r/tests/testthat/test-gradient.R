@@ -2,18 +2,8 @@
 local_edition(3)
 root <- normalizePath(test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
-policy <- load_policy()
 
-for (fn in module_functions("gradient")) {
-  test_that(paste(fn, "is within its class on every fixture case"), {
-    verdicts <- check_function_cases(fn, policy = policy)
-    expect_gt(length(verdicts), 0)
-    for (id in names(verdicts)) {
-      expect(verdicts[[id]]$passed,
-             paste(fn, id, format_verdict(verdicts[[id]])))
-    }
-  })
-}
+test_fixture_cases("gradient")
 
 function_2 <- function(x) sum(x^2)
 

@@ -3,18 +3,8 @@
 local_edition(3)
 root <- normalizePath(test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
-policy <- load_policy()
 
-for (fn in module_functions("rng")) {
-  test_that(paste(fn, "is within its class on every fixture case"), {
-    verdicts <- check_function_cases(fn, policy = policy)
-    expect_gt(length(verdicts), 0)
-    for (id in names(verdicts)) {
-      expect(verdicts[[id]]$passed,
-             paste(fn, id, format_verdict(verdicts[[id]])))
-    }
-  })
-}
+test_fixture_cases("rng")
 
 test_that("L'Ecuyer's default state (all words 12345) gives his stream", {
   gen <- rng_from_state(rep(12345, 3), rep(12345, 3))

@@ -2,18 +2,8 @@
 local_edition(3)
 root <- normalizePath(test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
-policy <- load_policy()
 
-for (fn in module_functions("simple_net")) {
-  test_that(paste(fn, "is within its class on every fixture case"), {
-    verdicts <- check_function_cases(fn, policy = policy)
-    expect_gt(length(verdicts), 0)
-    for (id in names(verdicts)) {
-      expect(verdicts[[id]]$passed,
-             paste(fn, id, format_verdict(verdicts[[id]])))
-    }
-  })
-}
+test_fixture_cases("simple_net")
 
 book_w <- matrix(c(0.47355232, 0.9977393, 0.84668094,
                    0.85557411, 0.03563661, 0.69422093), 2, byrow = TRUE)

@@ -5,16 +5,7 @@ root <- normalizePath(test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
 policy <- load_policy()
 
-for (fn in module_functions("two_layer_net")) {
-  test_that(paste(fn, "is within its class on every fixture case"), {
-    verdicts <- check_function_cases(fn, policy = policy)
-    expect_gt(length(verdicts), 0)
-    for (id in names(verdicts)) {
-      expect(verdicts[[id]]$passed,
-             paste(fn, id, format_verdict(verdicts[[id]])))
-    }
-  })
-}
+test_fixture_cases("two_layer_net")
 
 net_and_batch <- function() {
   gen <- rng(100)
