@@ -145,4 +145,3 @@ test_that("NaN in x is refused by name; NaN weights: the numerical error", {
   # x is named first, whatever the weights.
   expect_error(predict(nb$net, x, p), class = "dlfs_input_error")
 })
-
