@@ -204,11 +204,11 @@ write_outputs <- function(run, args, flags, data, final, diverged,
   n <- length(run$losses)
   summary <- c(status, list(
     resumed_from = resumed_from, flags = flags,
+    batch_generator = sprintf("Rng(%d)", args$seed + 1L),
     versions = list(language = "R", R = paste(R.version$major,
                                               R.version$minor, sep = "."),
                     blas = extSoftVersion()[["BLAS"]], lapack = La_library(),
                     platform = R.version$platform),
-    batch_generator = sprintf("Rng(%d)", args$seed + 1L),
     data = list(dir = normalizePath(args$data_dir),
                 train_size = nrow(data$x_train), test_size = nrow(data$x_test),
                 image_shape = as.list(data$image_shape), files = data$files),

@@ -68,10 +68,13 @@ flip_one_digit <- function(path) {
   writeBin(bytes, path)
 }
 
+# sigmoid's file is the manifest's first: its count is the first "cases".
+n_sigmoid <- length(load_cases("sigmoid"))
+
 test_that("a one-byte edit of a case file fails the manifest check", {
   dir <- copy_fixtures(fixtures_root)
   on.exit(unlink(dir, recursive = TRUE))
-  expect_length(load_cases("sigmoid", dir), 6)
+  expect_length(load_cases("sigmoid", dir), n_sigmoid)
   flip_one_digit(file.path(dir, "cases", "sigmoid.json"))
   expect_error(load_cases("sigmoid", dir), "does not match the manifest",
                class = "dlfs_fixture_error")
@@ -97,8 +100,11 @@ test_that("missing manifest, file or function, stale count or schema", {
                class = "dlfs_fixture_error")
   manifest <- file.path(dir, "manifest.json")
   lines <- readLines(manifest)
-  writeLines(sub('"cases": 6', '"cases": 7', lines, fixed = TRUE), manifest)
-  expect_error(load_cases("sigmoid", dir), "the manifest says 7",
+  stale <- sprintf('"cases": %d', n_sigmoid + 1L)
+  writeLines(sub(sprintf('"cases": %d', n_sigmoid), stale, lines,
+                 fixed = TRUE), manifest)
+  expect_error(load_cases("sigmoid", dir),
+               sprintf("the manifest says %d", n_sigmoid + 1L),
                class = "dlfs_fixture_error")
   writeLines(sub('"schema_version": 1', '"schema_version": 2', lines,
                  fixed = TRUE), manifest)
