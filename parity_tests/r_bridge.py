@@ -11,18 +11,14 @@ RPY2_PIN = "3.5.17"
 R_PACKAGES = ("jsonlite", "digest")  # what r/suite/fixtures_io.R needs to read the fixtures
 SETUP_HINT = "  run `make setup` (installs the Debian packages and the pinned Python requirements)"
 
-# Fallback when run_function_cases() itself fails: the same cases, each in its own tryCatch, so the
-# failing case is named. Errors come back as one string with a marker prefix.
-PER_CASE_R = """function(env) {
-  f <- function(fn, root) {
-    cases <- load_cases(fn, root)
-    out <- lapply(cases, function(case) tryCatch(run_case(fn, case), error = function(e)
-      paste("R error:", conditionMessage(e))))
-    names(out) <- vapply(cases, function(case) case$id, "")
-    out
-  }
-  environment(f) <- env
-  f
+# R's run_function_cases() with each case in its own tryCatch, so that an error names its case and
+# leaves the others to run. An error comes back as one string with a marker prefix.
+PER_CASE_R = """function(fn, root) {
+  cases <- load_cases(fn, root)
+  out <- lapply(cases, function(case) tryCatch(run_case(fn, case), error = function(e)
+    paste("R error:", conditionMessage(e))))
+  names(out) <- vapply(cases, function(case) case$id, "")
+  out
 }"""
 
 
@@ -119,7 +115,7 @@ class RBridge:
             raise SetupError(f"{load_r} is missing: the R mirror is not in this checkout")
         self.env = ro.r("new.env()")
         ro.r["sys.source"](str(load_r), envir=self.env)
-        self.per_case = ro.r(PER_CASE_R)(self.env)
+        self.per_case = ro.r["eval"](ro.r["parse"](text=PER_CASE_R), self.env)
 
     @classmethod
     def get(cls, root: Path) -> "RBridge":
@@ -130,20 +126,16 @@ class RBridge:
         return cls._instances[root]
 
     def run_function(self, function: str, fixtures: Path) -> list[tuple[str, Any]]:
-        """(case id, result) for every case of `function`, from ONE call of R's run_function_cases."""
+        """(case id, result) for every case of `function`, from ONE R call; ("*", error) if it fails."""
         from rpy2.rinterface_lib.embedded import RRuntimeError
         from rpy2.robjects import default_converter, numpy2ri
         from rpy2.robjects.conversion import localconverter
 
         with localconverter(default_converter + numpy2ri.converter):
             try:
-                results = self.env["run_function_cases"](function, str(fixtures))
+                results = self.per_case(function, str(fixtures))
             except RRuntimeError as exc:
-                # Rerun case by case (still one R call) only to name the case that fails.
-                try:
-                    results = self.per_case(function, str(fixtures))
-                except RRuntimeError:
-                    return [("*", CaseError(f"R error: {exc}"))]
+                return [("*", CaseError(f"R error: {exc}"))]
             return [(str(k), to_numpy(v)) for k, v in results.items()]
 
     def eval(self, code: str) -> Any:
