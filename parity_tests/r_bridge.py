@@ -1,6 +1,7 @@
 """One embedded R per process (rpy2): setup checks, r/load.R sourced once, one R call per function."""
 
 import importlib.metadata
+import re
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
@@ -39,14 +40,8 @@ class CaseError:
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
-    """'3.5.17' -> (3, 5, 17); non-numeric parts stop the tuple."""
-    out = []
-    for part in text.split("."):
-        digits = "".join(ch for ch in part if ch.isdigit())
-        if not digits:
-            break
-        out.append(int(digits))
-    return tuple(out)
+    """'3.5.17' -> (3, 5, 17); '3.6.0rc1' -> (3, 6, 0)."""
+    return tuple(int(n) for n in re.findall(r"\d+", text)[:3])
 
 
 def check_rpy2() -> str:
