@@ -99,12 +99,10 @@ class RBridge:
         callbacks.consolewrite_warnerror = self.console.append
         callbacks.consolewrite_print = self.console.append
         self.ro = ro
-        major, minor = (str(x) for x in ro.r("c(R.version$major, R.version$minor)"))
-        self.r_version = version_tuple(f"{major}.{minor}")
+        r_version = version_tuple(str(ro.r("paste(R.version$major, R.version$minor, sep = '.')")[0]))
         missing = [p for p in R_PACKAGES
                    if not ro.r(f"isTRUE(requireNamespace('{p}', quietly = TRUE))")[0]]
-        check_r(rpy2_version, self.r_version, missing)
-        self.root = root
+        check_r(rpy2_version, r_version, missing)
         load_r = root / "r" / "load.R"
         if not load_r.exists():
             raise SetupError(f"{load_r} is missing: the R mirror is not in this checkout")
