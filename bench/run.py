@@ -147,6 +147,15 @@ def ratio_row(what: str, samples: list[float] | None, unit: str, ratio_to: str =
     return row(what, samples, unit, ratio_to, ratio, f"<= {goal}" if goal is not None else "", met)
 
 
+def numerical_rows(language: str, book_ms_per_element: list[float], series_ms: list[float]) -> list[dict]:
+    """The book loop (scaled to all weights) and the series method, with the series' speed-up."""
+    book = [v * N_PARAMS / 1e3 for v in book_ms_per_element]
+    speedup = median_spread(book)[0] * 1e3 / median_spread(series_ms)[0]
+    return [row(f"numerical gradient, book loop, {language} (scaled)", book, "s"),
+            row(f"numerical gradient, series, {language}", series_ms, "ms", "book loop (speed-up)", speedup,
+                ">= 1000", speedup >= 1000)]
+
+
 def training_rows(runs: dict[str, list[dict]]) -> list[dict]:
     """Full default runs: the CLIs against the plain loop and each other, and their peak RSS."""
     wall = {who: [run["wall_s"] if run["ok"] else float("nan") for run in rs] for who, rs in runs.items()}
@@ -171,30 +180,20 @@ def main() -> int:
     py_step, plain_step, torch_ms = steps["py"], steps["book"], steps["torch"]
     r_open, r_ref = r_timings(False), r_timings(True)
     py_book, py_series = python_numerical(x, t)
-    med = {k: median_spread(v)[0] for k, v in
-           {"py": py_step, "py_book": py_book, "py_series": py_series,
-            "r_book": r_open["book_ms_per_element"], "r_series": r_open["series_ms"]}.items()}
+    py_ms = median_spread(py_step)[0]
+    torch_med = median_spread(torch_ms)[0] if torch_ms else None
     gflops = matmul_gflops()
     floor_ms = STEP_FLOP / gflops / 1e6
     rows = [
-        ratio_row("SGD step, Python (numpy)", py_step, "ms", "PyTorch", median_spread(torch_ms)[0]
-                  if torch_ms else None, 0.6),
-        ratio_row("SGD step, the book's plain numpy (anchor)", plain_step, "ms", "PyTorch",
-                  median_spread(torch_ms)[0] if torch_ms else None),
+        ratio_row("SGD step, Python (numpy)", py_step, "ms", "PyTorch", torch_med, 0.6),
+        ratio_row("SGD step, the book's plain numpy (anchor)", plain_step, "ms", "PyTorch", torch_med),
         row("SGD step, PyTorch CPU float64 autograd", torch_ms, "ms"),
-        ratio_row("SGD step, R + OpenBLAS", r_open["step_ms"], "ms", "Python", med["py"], 1.5),
+        ratio_row("SGD step, R + OpenBLAS", r_open["step_ms"], "ms", "Python", py_ms, 1.5),
         ratio_row("SGD step, R + reference BLAS", r_ref["step_ms"] if r_ref else None, "ms", "Python",
-                  med["py"]),
-        row("floor: step flop / large-matmul rate", [floor_ms], "ms", "Python step", med["py"] / floor_ms),
-        row("numerical gradient, book loop, Python (scaled)", [v * N_PARAMS / 1e3 for v in py_book], "s"),
-        row("numerical gradient, series, Python", py_series, "ms", "book loop (speed-up)",
-            med["py_book"] * N_PARAMS / med["py_series"], ">= 1000",
-            med["py_book"] * N_PARAMS / med["py_series"] >= 1000),
-        row("numerical gradient, book loop, R (scaled)",
-            [v * N_PARAMS / 1e3 for v in r_open["book_ms_per_element"]], "s"),
-        row("numerical gradient, series, R", r_open["series_ms"], "ms", "book loop (speed-up)",
-            med["r_book"] * N_PARAMS / med["r_series"], ">= 1000",
-            med["r_book"] * N_PARAMS / med["r_series"] >= 1000),
+                  py_ms),
+        row("floor: step flop / large-matmul rate", [floor_ms], "ms", "Python step", py_ms / floor_ms),
+        *numerical_rows("Python", py_book, py_series),
+        *numerical_rows("R", r_open["book_ms_per_element"], r_open["series_ms"]),
     ]
     runs = {} if "--skip-training" in sys.argv else full_runs()
     if runs:

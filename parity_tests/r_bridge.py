@@ -1,6 +1,7 @@
 """One embedded R per process (rpy2): setup checks, r/load.R sourced once, one R call per function."""
 
 import importlib.metadata
+import re
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
@@ -11,18 +12,14 @@ RPY2_PIN = "3.5.17"
 R_PACKAGES = ("jsonlite", "digest")  # what r/suite/fixtures_io.R needs to read the fixtures
 SETUP_HINT = "  run `make setup` (installs the Debian packages and the pinned Python requirements)"
 
-# Fallback when run_function_cases() itself fails: the same cases, each in its own tryCatch, so the
-# failing case is named. Errors come back as one string with a marker prefix.
-PER_CASE_R = """function(env) {
-  f <- function(fn, root) {
-    cases <- load_cases(fn, root)
-    out <- lapply(cases, function(case) tryCatch(run_case(fn, case), error = function(e)
-      paste("R error:", conditionMessage(e))))
-    names(out) <- vapply(cases, function(case) case$id, "")
-    out
-  }
-  environment(f) <- env
-  f
+# R's run_function_cases() with each case in its own tryCatch, so that an error names its case and
+# leaves the others to run. An error comes back as one string with a marker prefix.
+PER_CASE_R = """function(fn, root) {
+  cases <- load_cases(fn, root)
+  out <- lapply(cases, function(case) tryCatch(run_case(fn, case), error = function(e)
+    paste("R error:", conditionMessage(e))))
+  names(out) <- vapply(cases, function(case) case$id, "")
+  out
 }"""
 
 
@@ -43,14 +40,8 @@ class CaseError:
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
-    """'3.5.17' -> (3, 5, 17); non-numeric parts stop the tuple."""
-    out = []
-    for part in text.split("."):
-        digits = "".join(ch for ch in part if ch.isdigit())
-        if not digits:
-            break
-        out.append(int(digits))
-    return tuple(out)
+    """'3.5.17' -> (3, 5, 17); '3.6.0rc1' -> (3, 6, 0)."""
+    return tuple(int(n) for n in re.findall(r"\d+", text)[:3])
 
 
 def check_rpy2() -> str:
@@ -108,18 +99,16 @@ class RBridge:
         callbacks.consolewrite_warnerror = self.console.append
         callbacks.consolewrite_print = self.console.append
         self.ro = ro
-        major, minor = (str(x) for x in ro.r("c(R.version$major, R.version$minor)"))
-        self.r_version = version_tuple(f"{major}.{minor}")
+        r_version = version_tuple(str(ro.r("paste(R.version$major, R.version$minor, sep = '.')")[0]))
         missing = [p for p in R_PACKAGES
                    if not ro.r(f"isTRUE(requireNamespace('{p}', quietly = TRUE))")[0]]
-        check_r(rpy2_version, self.r_version, missing)
-        self.root = root
+        check_r(rpy2_version, r_version, missing)
         load_r = root / "r" / "load.R"
         if not load_r.exists():
             raise SetupError(f"{load_r} is missing: the R mirror is not in this checkout")
         self.env = ro.r("new.env()")
         ro.r["sys.source"](str(load_r), envir=self.env)
-        self.per_case = ro.r(PER_CASE_R)(self.env)
+        self.per_case = ro.r["eval"](ro.r["parse"](text=PER_CASE_R), self.env)
 
     @classmethod
     def get(cls, root: Path) -> "RBridge":
@@ -130,20 +119,16 @@ class RBridge:
         return cls._instances[root]
 
     def run_function(self, function: str, fixtures: Path) -> list[tuple[str, Any]]:
-        """(case id, result) for every case of `function`, from ONE call of R's run_function_cases."""
+        """(case id, result) for every case of `function`, from ONE R call; ("*", error) if it fails."""
         from rpy2.rinterface_lib.embedded import RRuntimeError
         from rpy2.robjects import default_converter, numpy2ri
         from rpy2.robjects.conversion import localconverter
 
         with localconverter(default_converter + numpy2ri.converter):
             try:
-                results = self.env["run_function_cases"](function, str(fixtures))
+                results = self.per_case(function, str(fixtures))
             except RRuntimeError as exc:
-                # Rerun case by case (still one R call) only to name the case that fails.
-                try:
-                    results = self.per_case(function, str(fixtures))
-                except RRuntimeError:
-                    return [("*", CaseError(f"R error: {exc}"))]
+                return [("*", CaseError(f"R error: {exc}"))]
             return [(str(k), to_numpy(v)) for k, v in results.items()]
 
     def eval(self, code: str) -> Any:

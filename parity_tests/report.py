@@ -127,13 +127,6 @@ def write(out_dir: Path, tables: dict[str, list[dict]], summary: dict) -> list[P
     return [*paths, out_dir / "summary.json"]
 
 
-def training_table(rows: list[dict]) -> "pd.DataFrame":
-    """The training section as a table."""
-    import pandas as pd
-
-    return pd.DataFrame(rows)
-
-
 def accuracy_section(accuracy_dir: Path) -> str:
     """The table of the last dense accuracy check (make accuracy / make test), or how to get one."""
     path = accuracy_dir / "accuracy.md"

@@ -1,6 +1,4 @@
-"""Same seed, same experiment: run python -m python.train and Rscript r/train.R with the same flags.
-
-`python -m parity_tests.training_parity [iters] [train_limit] [seed]` prints the comparison as JSON.
+"""The training section of `make parity`: python -m python.train and Rscript r/train.R, same flags.
 
 What must agree, and how closely:
 - accuracies (epochs.csv and summary.json's final ones): identical. They are counts of argmax hits over
@@ -25,16 +23,18 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pytest
 
 from python.suite.checkpoint import load_checkpoint
 from python.two_layer_net import PARAM_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 LOSS_REL_BOUND = 1e-12
+INFO = "info"  # rows that carry numbers but no verdict; not counted as passed or failed
 
 
 def read_table(path: Path) -> np.ndarray:
@@ -54,7 +54,6 @@ def state_agrees(py: dict[str, np.ndarray], r: dict[str, np.ndarray]) -> bool:
 
 def run_both(tmpdir: Path, flags: list[str]) -> dict[str, Path]:
     """Run each language's CLI with the same flags into tmpdir/<lang>; return the output dirs."""
-    tmpdir = Path(tmpdir)
     commands = {"python": [sys.executable, "-m", "python.train"],
                 "r": [shutil.which("Rscript") or "Rscript", "r/train.R"]}
     outs = {}
@@ -65,12 +64,20 @@ def run_both(tmpdir: Path, flags: list[str]) -> dict[str, Path]:
     return outs
 
 
-def compare_training(tmpdir: str | Path, iters: int = 300, train_limit: int = 2000, seed: int = 7,
-                     extra: tuple[str, ...] = ()) -> dict:
-    """Train in both languages with the same flags; compare losses, accuracies and weights."""
-    flags = ["--iters", str(iters), "--train-limit", str(train_limit), "--seed", str(seed), "--quiet",
-             *extra]
-    outs = run_both(Path(tmpdir), flags)
+def row(check: str, value: Any, bound: Any, verdict: str, detail: str = "") -> dict:
+    """One row of the training section."""
+    return {"check": check, "value": value, "bound": bound, "detail": detail, "verdict": verdict}
+
+
+def check_row(check: str, ok: bool, detail: str = "") -> dict:
+    """A row for a check that holds or not."""
+    return row(check, ok, True, "pass" if ok else "FAIL", detail)
+
+
+def compare_training(tmpdir: Path, iters: int = 300, train_limit: int = 2000, seed: int = 7) -> list[dict]:
+    """Train in both languages with the same flags; compare losses, accuracies and weights, as rows."""
+    flags = ["--iters", str(iters), "--train-limit", str(train_limit), "--seed", str(seed), "--quiet"]
+    outs = run_both(tmpdir, flags)
     loss = {lang: read_table(d / "metrics.csv")[:, 1] for lang, d in outs.items()}
     rel = np.abs(loss["python"] - loss["r"]) / np.abs(loss["python"])
     epochs = {lang: read_table(d / "epochs.csv") for lang, d in outs.items()}
@@ -78,45 +85,31 @@ def compare_training(tmpdir: str | Path, iters: int = 300, train_limit: int = 20
     ckpt = {lang: load_checkpoint(d / "checkpoint.bin") for lang, d in outs.items()}
     flags_of = {lang: {k: v for k, v in s["flags"].items() if k != "out"} for lang, s in summary.items()}
     finals = {lang: (s["final_train_acc"], s["final_test_acc"]) for lang, s in summary.items()}
-    result = {
-        "flags": flags,
-        "iterations": int(rel.size),
-        "max_rel_loss_diff": float(rel.max()),
-        "max_rel_loss_diff_iter": int(rel.argmax()),
-        "iterations_with_identical_loss": int(np.sum(rel == 0)),
-        "loss_rel_bound": LOSS_REL_BOUND,
-        "max_abs_weight_diff": float(max(np.max(np.abs(ckpt["python"][k] - ckpt["r"][k]), initial=0.0)
-                                         for k in PARAM_KEYS)),
-        "checkpoint_state_identical": state_agrees(ckpt["python"], ckpt["r"]),
-        "evaluations": int(epochs["python"].shape[0]),
-        "epochs_identical": bool(np.array_equal(epochs["python"], epochs["r"])),
-        "final_identical": finals["python"] == finals["r"],
-        "flags_identical": flags_of["python"] == flags_of["r"],
-        "final": {lang: {"train_acc": f[0], "test_acc": f[1],
-                         "wall_seconds": summary[lang]["timing"]["wall_seconds"]}
-                  for lang, f in finals.items()},
-    }
-    result["ok"] = bool(rel.size == iters and result["max_rel_loss_diff"] <= LOSS_REL_BOUND
-                        and result["epochs_identical"] and result["final_identical"]
-                        and result["flags_identical"] and result["checkpoint_state_identical"])
-    return result
+    weight_diff = max(np.max(np.abs(ckpt["python"][k] - ckpt["r"][k]), initial=0.0) for k in PARAM_KEYS)
+    seconds = {lang: s["timing"]["wall_seconds"] for lang, s in summary.items()}
+    accuracies = "; ".join(f"{lang} train {f[0]} test {f[1]} ({seconds[lang]:.1f} s)"
+                           for lang, f in finals.items())
+    rows = [row("minibatch loss: max relative |Python - R|", f"{rel.max():.3g}", f"{LOSS_REL_BOUND:.3g}",
+                "pass" if rel.max() <= LOSS_REL_BOUND else "FAIL",
+                f"{rel.size} iterations, {np.sum(rel == 0)} identical, worst at {rel.argmax()}"),
+            check_row("checkpoint state identical", state_agrees(ckpt["python"], ckpt["r"])),
+            check_row("epochs identical", bool(np.array_equal(epochs["python"], epochs["r"]))),
+            check_row("final identical", finals["python"] == finals["r"]),
+            check_row("flags identical", flags_of["python"] == flags_of["r"]),
+            row("final weights: max |Python - R|", f"{weight_diff:.3g}", "-", INFO),
+            row("final accuracies", "-", "-", INFO, accuracies)]
+    ok = rel.size == iters and all(r["verdict"] != "FAIL" for r in rows)
+    return [*rows, check_row("training_parity ok", ok, " ".join(flags))]
 
 
-@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed")
-@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist").is_dir(), reason="no Fashion-MNIST")
-def test_training_parity(tmp_path):
-    result = compare_training(tmp_path, iters=300, train_limit=2000, seed=7)
-    assert result["iterations"] == 300 and result["evaluations"] == 15
-    assert result["flags_identical"]
-    assert result["max_rel_loss_diff"] <= LOSS_REL_BOUND, result
-    assert result["epochs_identical"] and result["final_identical"], result
-    assert result["checkpoint_state_identical"], result
-    assert result["ok"]
-
-
-if __name__ == "__main__":
-    import tempfile
-
-    args = [int(a) for a in sys.argv[1:4]]
-    with tempfile.TemporaryDirectory() as tmp:
-        print(json.dumps(compare_training(tmp, *args), indent=2))
+def training_rows() -> list[dict]:
+    """The training section; a run that fails is a failed row, not a crash of the whole table."""
+    with tempfile.TemporaryDirectory(prefix="parity-training-") as tmp:
+        try:
+            return compare_training(Path(tmp))
+        except subprocess.CalledProcessError as exc:
+            tail = (exc.stderr or exc.stdout or "").strip().splitlines()[-3:]
+            return [row("training run", f"exit {exc.returncode}", "exit 0", "FAIL",
+                        f"{' '.join(map(str, exc.cmd))}: {' | '.join(tail)}")]
+        except Exception as exc:  # reported as a failed row, not a crash of the whole table
+            return [row("training run", type(exc).__name__, "-", "FAIL", str(exc)[:200])]

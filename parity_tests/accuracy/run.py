@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,22 +27,20 @@ INIT_STD = 0.01  # TwoLayerNet's weight_init_std: the scaled normals of the rng_
 # The bound each function is checked against: the class of its fixture cases (unit of the class).
 BOUNDS = {"sigmoid": "elementwise", "sigmoid_grad": "elementwise_product", "softmax": "softmax",
           "cross_entropy_error": "reduction", "Rng.normal": "rng_normal", "Rng.normal * 0.01": "rng_normal"}
+R = Callable[..., np.ndarray]  # R's function `name` on numpy arguments: r("softmax", x)
 
 
-class R:
-    """R's functions through the one embedded R (r/load.R sourced once)."""
+def r_caller() -> "R":
+    """R's functions by name, on numpy arguments, through the one embedded R (r/load.R sourced once)."""
+    from rpy2.robjects import default_converter, numpy2ri
+    from rpy2.robjects.conversion import localconverter
 
-    def __init__(self) -> None:
-        """Start (or reuse) the bridge for this checkout."""
-        self.bridge = RBridge.get(ROOT)
+    env = RBridge.get(ROOT).env
 
-    def __call__(self, name: str, *args: Any) -> Any:
-        """R's `name` applied to numpy arguments, converted back to numpy."""
-        from rpy2.robjects import default_converter, numpy2ri
-        from rpy2.robjects.conversion import localconverter
-
+    def call(name: str, *args: Any) -> np.ndarray:
         with localconverter(default_converter + numpy2ri.converter):
-            return np.asarray(self.bridge.env[name](*args), dtype=np.float64)
+            return np.asarray(env[name](*args), dtype=np.float64)
+    return call
 
 
 def elementwise_rows(r: R, n: int, top: int) -> list[dict]:
@@ -130,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     form = "small" if args.small else "full"
     n, n_softmax, n_picks, n_seeds, top = SIZES[form]
     start = time.perf_counter()
-    policy, r = load_policy(ROOT / "fixtures"), R()
+    policy, r = load_policy(ROOT / "fixtures"), r_caller()
     rows = elementwise_rows(r, n, top) + normal_rows(r, n_seeds, top)
     rows += [softmax_row(r, n_softmax, policy), cross_entropy_row(r, n_picks, policy)]
     seconds = time.perf_counter() - start
