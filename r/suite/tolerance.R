@@ -91,15 +91,13 @@ compare_array <- function(got, expected, cls, err_scale = NULL,
   special_ok <- ifelse(is.nan(expected), is.nan(got),
                        ifelse(is.infinite(expected),
                               (got == expected) %in% TRUE, is.finite(got)))
-  diff <- numeric(length(got))
-  diff[finite] <- abs(got[finite] - expected[finite])
+  diff <- ifelse(finite, abs(got - expected), 0)
   if (bitexact) {
     bound <- numeric(length(got))
     ratio <- ifelse(bits_equal(got, expected), 0, Inf)
   } else {
     bound <- bound_of(cls, expected, err_scale)
-    ratio <- diff / bound
-    ratio[diff == 0] <- 0
+    ratio <- ifelse(diff == 0, 0, diff / bound)
   }
   ratio[!special_ok] <- Inf
   worst <- which.max(ratio)
@@ -107,8 +105,7 @@ compare_array <- function(got, expected, cls, err_scale = NULL,
   index <- if (length(shape) > 1L) arrayInd(worst, shape) - 1L else worst - 1L
   where <- sprintf("[%s]: got %.17g, expected %.17g", toString(index),
                    got[worst], expected[worst])
-  lre <- rep(17, length(got))
-  lre[finite] <- log_relative_error(got[finite], expected[finite])
+  lre <- ifelse(finite, log_relative_error(got, expected), 17)
   error <- if (special_ok[worst]) diff[worst] / scale else Inf
   verdict(unit, error, bound[worst] / scale, ratio[worst], min(lre),
           ratio[worst] <= 1, if (ratio[worst] > 0) where else "")
