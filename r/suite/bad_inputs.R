@@ -3,48 +3,26 @@
 
 # Test functions the cases name, beyond the fixtures' own: one that returns
 # a vector, not a number.
-bad_input_functions <- function() {
-  c(test_functions, list(identity = function(x) x))
-}
+bad_input_functions <- c(test_functions, list(identity = function(x) x))
 
-#' A row-major array from a flat vector: numpy's reshape, in R
-#'
-#' @param values Flat values in row-major order.
-#' @param shape Extents; one extent gives a plain vector.
-#' @return A vector, matrix or array.
-row_major <- function(values, shape) {
-  if (length(shape) == 1L) return(values)
-  arr <- array(values, dim = rev(shape))
-  aperm(arr, rev(seq_along(shape)))
-}
-
-#' One catalogue value as an R argument
-#'
-#' @param value Parsed JSON (jsonlite, simplifyVector = FALSE).
-#' @return Arrays, special doubles and functions decoded; other lists
-#'   recursively; scalars as they are.
+# One catalogue value (jsonlite, simplifyVector = FALSE) as an R argument:
+# arrays, special doubles and functions decoded, other lists recursively.
 build_arg <- function(value) {
   if (!is.list(value)) return(value)
   if (!is.null(value$array)) return(build_array(value))
   if (!is.null(value$float)) return(special_double(value$float))
   if (!is.null(value[["function"]])) {
-    return(bad_input_functions()[[value[["function"]]]])
+    return(bad_input_functions[[value[["function"]]]])
   }
   lapply(value, build_arg)
 }
 
-#' "nan", "inf" or "-inf" as the double they stand for; numbers unchanged
-#'
-#' @param v A number or one of the three strings.
-#' @return A double.
+# "nan", "inf" or "-inf" as the double they stand for; numbers unchanged.
 special_double <- function(v) {
   if (is.character(v)) c(nan = NaN, inf = Inf, "-inf" = -Inf)[[v]] else v
 }
 
-#' A catalogue array: shape, fill or row-major values, dtype, set entries
-#'
-#' @param value The parsed array object.
-#' @return A vector, matrix or array of the dtype.
+# A catalogue array: shape, fill or row-major values, dtype, set entries.
 build_array <- function(value) {
   shape <- as.integer(unlist(value$array))
   dtype <- if (is.null(value$dtype)) "float" else value$dtype
@@ -57,18 +35,14 @@ build_array <- function(value) {
     bool = as.logical(unlist(values)),
     string = as.character(unlist(values))
   )
-  if (length(flat) == 0L) flat <- vector(typeof(flat), 0L)
   for (entry in value$set) {
     flat[entry[[1L]] + 1L] <- special_double(entry[[2L]])
   }
-  row_major(flat, shape)
+  row_major_array(flat, shape)
 }
 
-#' Call a case's function with its arguments
-#'
-#' @param case One catalogue case.
-#' @param net_args Arguments of the TwoLayerNet the methods run on.
-#' @return Whatever the call returns.
+# Call a case's function with its arguments (a method on a fresh net or
+# generator; net_args are the net's).
 call_bad_input <- function(case, net_args) {
   args <- lapply(case$args, build_arg)
   fn <- case[["function"]]
@@ -97,20 +71,14 @@ call_bad_input <- function(case, net_args) {
   do.call(method[[parts[2L]]], c(list(net), args))
 }
 
-#' The R condition class of a catalogue error name: InputError ->
-#' dlfs_input_error
-#'
-#' @param name Python class name.
-#' @return The condition class.
+# The R condition class of a catalogue error name: InputError ->
+# dlfs_input_error.
 error_class_of <- function(name) {
   paste0("dlfs_", tolower(gsub("([a-z])([A-Z])", "\\1_\\2", name)))
 }
 
-#' Run one case
-#'
-#' @inheritParams call_bad_input
-#' @return list(error = the most specific condition class or NA, message,
-#'   ok = TRUE when the listed error was signalled with every mention).
+# Run one case: list(error = the most specific condition class or NA,
+# message, ok = TRUE when the listed error came with every mention).
 run_bad_input <- function(case, net_args) {
   want <- error_class_of(case$error)
   result <- tryCatch(
@@ -131,10 +99,7 @@ run_bad_input <- function(case, net_args) {
   result
 }
 
-#' Every case of the catalogue, in order
-#'
-#' @param path The catalogue file.
-#' @return A list of run_bad_input() results, each with its case.
+# Every case of the catalogue, in order, each result with its case.
 run_bad_inputs <- function(
     path = file.path(fixtures_root, "bad_inputs.json")) {
   doc <- jsonlite::fromJSON(verify_policy_file(basename(path), dirname(path)),

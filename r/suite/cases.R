@@ -11,40 +11,27 @@ test_functions <- list(
   function_tmp2 = function(x) sum(3^2 + x * x)
 )
 
-#' A net whose weights are exactly the given ones
-#'
-#' @param params Named list W1, b1, W2, b2.
-#' @return A TwoLayerNet.
+# A net whose weights are exactly the given ones.
 net_from <- function(params) {
   shape <- dim(params$W1)
   net <- TwoLayerNet(shape[1L], shape[2L], ncol(params$W2), seed = 0L)
   set_params(net, params)
 }
 
-#' A SimpleNet holding the given W
-#'
-#' @param W A 2x3 double matrix.
-#' @return A SimpleNet.
+# A SimpleNet holding the given W.
 simple_net <- function(W) { # nolint: object_name_linter.
   net <- SimpleNet(seed = 0L)
   net$W <- W
   net
 }
 
-#' The book's numerical_gradient(f, net$W), f reading the perturbed W given
-#'
-#' @param net A SimpleNet.
-#' @param x,t Input and labels.
-#' @return The 2x3 gradient.
+# The book's numerical_gradient(f, net$W), f reading the perturbed W given.
 simple_net_gradient <- function(net, x, t) {
   numerical_gradient(function(W) loss(net, x, t, W), net$W) # nolint
 }
 
-#' R's linear index of 0-based row-major flat indices into an array
-#'
-#' @param i 0-based row-major (numpy .flat) indices.
-#' @param shape Extents of the array.
-#' @return 1-based column-major indices.
+# R's 1-based column-major indices of numpy's 0-based row-major (.flat)
+# indices i into an array of this shape.
 index_of_flat <- function(i, shape) {
   if (length(shape) < 2L) {
     return(i + 1L)
@@ -53,12 +40,8 @@ index_of_flat <- function(i, shape) {
   (i %/% shape[2L]) + (i %% shape[2L]) * shape[1L] + 1L
 }
 
-#' The plain numerical_gradient(f, w) at the sampled elements only
-#'
-#' @param net A TwoLayerNet.
-#' @param x,t Batch and labels.
-#' @param sample Named list: weight name -> 0-based row-major flat indices.
-#' @return Named list of derivative vectors, one value per sampled index.
+# The plain numerical_gradient(f, w) at the sampled elements only: sample
+# maps a weight's name to 0-based row-major indices.
 sampled_numerical_gradient <- function(net, x, t, sample) {
   out <- lapply(names(sample), function(key) {
     w_all <- net$params[[key]]
@@ -78,13 +61,8 @@ sampled_numerical_gradient <- function(net, x, t, sample) {
   out
 }
 
-#' Backprop SGD over the given minibatches; the final params
-#'
-#' @param params Starting weights.
-#' @param x,t Data and labels (one-hot rows or 0-based codes).
-#' @param batch_indices Matrix of 0-based row indices, one row per step.
-#' @param lr Learning rate.
-#' @return Named list of final weights.
+# Backprop SGD over the given minibatches (a matrix of 0-based row indices,
+# one row per step); the final params.
 sgd_trajectory <- function(params, x, t, batch_indices, lr) {
   net <- net_from(params)
   if (!is.matrix(batch_indices)) {
@@ -99,78 +77,73 @@ sgd_trajectory <- function(params, x, t, batch_indices, lr) {
   net$params
 }
 
-runners <- list(
-  sigmoid = function(x) sigmoid(x),
-  sigmoid_grad = function(x) sigmoid_grad(x),
-  softmax = function(x) softmax(x),
-  cross_entropy_error = function(y, t) cross_entropy_error(y, t),
-  mean_squared_error = function(y, t) mean_squared_error(y, t),
-  numerical_gradient = function(f, x) {
-    numerical_gradient(test_functions[[f]], x)
-  },
-  gradient_descent = function(f, init_x, lr, step_num) {
-    gradient_descent(test_functions[[f]], init_x, lr, step_num)
-  },
-  numerical_diff = function(f, x) numerical_diff(test_functions[[f]], x),
-  gradient_descent_history = function(f, init_x, lr, step_num) {
-    gradient_descent(test_functions[[f]], init_x, lr, step_num, history = TRUE)
-  },
-  sgd_update = function(params, grads, lr) sgd_update(params, grads, lr),
-  Rng.uniform = function(seed, n) uniform(rng(seed), n),
-  Rng.normal = function(seed, n) normal(rng(seed), n),
-  Rng.integers = function(seed, high, n) integers(rng(seed), high, n),
-  TwoLayerNet.init = function(input_size, hidden_size, output_size,
-                              weight_init_std, seed) {
-    TwoLayerNet(input_size, hidden_size, output_size, weight_init_std,
-                seed)$params
-  },
-  TwoLayerNet.predict = function(params, x) predict(net_from(params), x),
-  TwoLayerNet.loss = function(params, x, t) loss(net_from(params), x, t),
-  TwoLayerNet.accuracy = function(params, x, t) {
-    accuracy(net_from(params), x, t)
-  },
-  TwoLayerNet.gradient = function(params, x, t) {
-    gradient(net_from(params), x, t)
-  },
-  TwoLayerNet.numerical_gradient = function(params, x, t) {
-    numerical_gradient(net_from(params), x, t)
-  },
-  TwoLayerNet.numerical_gradient_plain = function(params, x, t) {
-    numerical_gradient(net_from(params), x, t, method = "plain")
-  },
-  sgd_trajectory = sgd_trajectory,
-  SimpleNet.init = function(seed) SimpleNet(seed)$W,
-  SimpleNet.predict = function(W, x) predict(simple_net(W), x), # nolint
-  SimpleNet.loss = function(W, x, t) loss(simple_net(W), x, t), # nolint
-  SimpleNet.numerical_gradient = function(W, x, t) { # nolint
-    simple_net_gradient(simple_net(W), x, t)
-  }
-)
-
-# The R module (file base name) each fixture function belongs to; each
+# The runners by R module (file base name): each
 # r/tests/testthat/test-<module>.R sweeps the fixtures of its own functions.
-runner_modules <- c(
-  sigmoid = "functions", sigmoid_grad = "functions", softmax = "functions",
-  cross_entropy_error = "functions", mean_squared_error = "functions",
-  numerical_gradient = "gradient", gradient_descent = "gradient",
-  numerical_diff = "gradient", gradient_descent_history = "gradient",
-  sgd_update = "optimizer", Rng.uniform = "rng", Rng.normal = "rng",
-  Rng.integers = "rng", TwoLayerNet.init = "two_layer_net",
-  TwoLayerNet.predict = "two_layer_net", TwoLayerNet.loss = "two_layer_net",
-  TwoLayerNet.accuracy = "two_layer_net",
-  TwoLayerNet.gradient = "two_layer_net",
-  TwoLayerNet.numerical_gradient = "two_layer_net",
-  TwoLayerNet.numerical_gradient_plain = "two_layer_net",
-  sgd_trajectory = "cases", SimpleNet.init = "simple_net",
-  SimpleNet.predict = "simple_net", SimpleNet.loss = "simple_net",
-  SimpleNet.numerical_gradient = "simple_net"
+runners_by_module <- list(
+  functions = list(
+    sigmoid = function(x) sigmoid(x),
+    sigmoid_grad = function(x) sigmoid_grad(x),
+    softmax = function(x) softmax(x),
+    cross_entropy_error = function(y, t) cross_entropy_error(y, t),
+    mean_squared_error = function(y, t) mean_squared_error(y, t)
+  ),
+  gradient = list(
+    numerical_gradient = function(f, x) {
+      numerical_gradient(test_functions[[f]], x)
+    },
+    gradient_descent = function(f, init_x, lr, step_num) {
+      gradient_descent(test_functions[[f]], init_x, lr, step_num)
+    },
+    numerical_diff = function(f, x) numerical_diff(test_functions[[f]], x),
+    gradient_descent_history = function(f, init_x, lr, step_num) {
+      gradient_descent(test_functions[[f]], init_x, lr, step_num,
+                       history = TRUE)
+    }
+  ),
+  optimizer = list(
+    sgd_update = function(params, grads, lr) sgd_update(params, grads, lr)
+  ),
+  rng = list(
+    Rng.uniform = function(seed, n) uniform(rng(seed), n),
+    Rng.normal = function(seed, n) normal(rng(seed), n),
+    Rng.integers = function(seed, high, n) integers(rng(seed), high, n)
+  ),
+  two_layer_net = list(
+    TwoLayerNet.init = function(input_size, hidden_size, output_size,
+                                weight_init_std, seed) {
+      TwoLayerNet(input_size, hidden_size, output_size, weight_init_std,
+                  seed)$params
+    },
+    TwoLayerNet.predict = function(params, x) predict(net_from(params), x),
+    TwoLayerNet.loss = function(params, x, t) loss(net_from(params), x, t),
+    TwoLayerNet.accuracy = function(params, x, t) {
+      accuracy(net_from(params), x, t)
+    },
+    TwoLayerNet.gradient = function(params, x, t) {
+      gradient(net_from(params), x, t)
+    },
+    TwoLayerNet.numerical_gradient = function(params, x, t) {
+      numerical_gradient(net_from(params), x, t)
+    },
+    TwoLayerNet.numerical_gradient_plain = function(params, x, t) {
+      numerical_gradient(net_from(params), x, t, method = "plain")
+    }
+  ),
+  cases = list(sgd_trajectory = sgd_trajectory),
+  simple_net = list(
+    SimpleNet.init = function(seed) SimpleNet(seed)$W,
+    SimpleNet.predict = function(W, x) predict(simple_net(W), x), # nolint
+    SimpleNet.loss = function(W, x, t) loss(simple_net(W), x, t), # nolint
+    SimpleNet.numerical_gradient = function(W, x, t) { # nolint
+      simple_net_gradient(simple_net(W), x, t)
+    }
+  )
 )
+runners <- do.call(c, unname(runners_by_module))
+runner_modules <- setNames(rep(names(runners_by_module),
+                               lengths(runners_by_module)), names(runners))
 
-#' The fixture functions (in manifest order) of one R module
-#'
-#' @param module A module's file base name ("functions", "rng", ...).
-#' @param root The fixtures directory.
-#' @return Character vector.
+# The fixture functions (in manifest order) of one R module.
 module_functions <- function(module, root = fixtures_root) {
   fns <- fixture_functions(root)
   fns[runner_modules[fns] %in% module]
@@ -185,11 +158,8 @@ as_result <- function(value) {
   value
 }
 
-#' Call the implementation of fn on a case's inputs
-#'
-#' @param fn Function name as in the fixtures.
-#' @param case A decoded case (load_cases()).
-#' @return A double array or a named list of them.
+# Call the implementation of fn on a case's inputs (load_cases()): a double
+# array or a named list of them.
 run_case <- function(fn, case) {
   runner <- runners[[fn]]
   if (is.null(runner)) {
@@ -207,13 +177,8 @@ run_case <- function(fn, case) {
   as_result(result)
 }
 
-#' Results of every case of one function, named by case id
-#'
-#' Called from Python through rpy2 by the live parity layer.
-#'
-#' @param fn Function name as in the fixtures.
-#' @param root The fixtures directory.
-#' @return Named list: case id -> result.
+# Results of every case of one function, named by case id; called from
+# Python through rpy2 by the live parity layer.
 run_function_cases <- function(fn, root = fixtures_root) {
   cases <- load_cases(fn, root)
   results <- lapply(cases, function(case) run_case(fn, case))
@@ -221,15 +186,8 @@ run_function_cases <- function(fn, root = fixtures_root) {
   results
 }
 
-#' Verdict of every case of one function against its expected values
-#'
-#' The class bound, or identical bits when bitexact; used by the tests and
-#' the error report.
-#'
-#' @inheritParams run_function_cases
-#' @param policy The tolerance classes (load_policy()).
-#' @param bitexact Require identical bits.
-#' @return Named list: case id -> verdict.
+# Verdict of every case of one function against its expected values (the
+# class bound, or identical bits when bitexact), named by case id.
 check_function_cases <- function(fn, root = fixtures_root,
                                  policy = load_policy(root),
                                  bitexact = FALSE) {

@@ -12,14 +12,13 @@ fixtures_schema_version <- 1L
 # constant, whose bits (0x7ff8000000000000) are numpy's nan.
 nonfinite_values <- c(nan = NaN, posinf = Inf, neginf = -Inf)
 
-#' Signal a fixture_error (a missing, tampered or malformed fixture file):
-#' the pieces of the message (...) pasted together
+# A fixture_error (a missing, tampered or malformed file), the message pasted.
 fixture_error <- function(...) {
   dlfs_abort("fixture_error", paste0(...))
 }
 
-#' The value of expr; any error or warning in it is a fixture_error at where
-#' (the file, and the case)
+# The value of expr; any error or warning in it is a fixture_error at where
+# (the file, and the case).
 decoding <- function(where, expr) {
   failed <- function(e) {
     fixture_error(where, ": ", sub("\n.*", "", conditionMessage(e)))
@@ -28,34 +27,29 @@ decoding <- function(where, expr) {
            warning = failed)
 }
 
-#' Stop with the message (its pieces in ...) unless ok is TRUE
+# Stop with the message (its pieces in ...) unless ok is TRUE.
 need <- function(ok, ...) {
   if (!isTRUE(ok)) stop(paste0(...), call. = FALSE)
 }
 
-#' A JSON string, or a non-empty JSON object without a repeated key
+# A JSON string, or a non-empty JSON object without a repeated key.
 is_string <- function(x) is.character(x) && length(x) == 1L
-
-#' @rdname is_string
 is_map <- function(x) {
   is.list(x) && length(x) && !is.null(names(x)) && !anyDuplicated(names(x))
 }
 
-#' SHA-256 of the values (row-major) as little-endian float64 bytes
+# SHA-256 of the values (row-major) as little-endian float64 bytes.
 bits_sha256 <- function(values) {
   bytes <- writeBin(as.double(values), raw(), endian = "little")
   digest::digest(bytes, algo = "sha256", serialize = FALSE)
 }
 
-#' SHA-256 of a file's bytes
+# SHA-256 of a file's bytes.
 file_sha256 <- function(path) {
   digest::digest(file = path, algo = "sha256")
 }
 
-#' The parsed JSON of a file (or of its bytes raw): lists, named or not
-#'
-#' @param path File path, for reading and for messages.
-#' @param raw The file's bytes, if already read.
+# The parsed JSON of a file (or of its bytes raw): lists, named or not.
 read_fixture_json <- function(path, raw = NULL) {
   if (is.null(raw)) raw <- decoding(path, readBin(path, "raw", file.size(path)))
   decoding(paste0(path, ": not valid JSON"), {
@@ -65,13 +59,9 @@ read_fixture_json <- function(path, raw = NULL) {
   })
 }
 
-#' One ARRAY object to an R vector, matrix or array, its bits verified
-#'
-#' int64 becomes integer when it fits (labels and indices). Python's
-#' decode_array, renamed: r/suite/checkpoint.R has a decode_array of its own.
-#'
-#' @param obj A parsed ARRAY object.
-#' @param name Its place in the case, for messages.
+# One ARRAY object (name: its place in the case) to an R vector, matrix or
+# array, its bits verified; int64 becomes integer when it fits. Python's
+# decode_array, renamed: r/suite/checkpoint.R has a decode_array of its own.
 decode_fixture_array <- function(obj, name) {
   need(is_map(obj) && is_string(obj[["dtype"]]) &&
          obj[["dtype"]] %in% c("float64", "int64"),
@@ -88,9 +78,7 @@ decode_fixture_array <- function(obj, name) {
   row_major_array(values, shape)
 }
 
-#' An ARRAY's values: data as doubles, nonfinite entries set, bits verified
-#'
-#' @inheritParams decode_fixture_array
+# An ARRAY's values: data as doubles, nonfinite entries set, bits verified.
 array_values <- function(obj, name) {
   data <- obj[["data"]]
   data[lengths(data) == 0L] <- list(0)
@@ -109,24 +97,17 @@ array_values <- function(obj, name) {
   as.double(values)
 }
 
-#' An array of this shape (none or one extent: a vector) from its flat
-#' row-major values, numpy's C order
+# An array of this shape (none or one extent: a vector) from its flat
+# row-major values, numpy's C order.
 row_major_array <- function(values, shape) {
   if (length(shape) <= 1L) {
     return(values)
   }
-  if (length(shape) == 2L) {
-    return(matrix(values, nrow = shape[1L], ncol = shape[2L], byrow = TRUE))
-  }
   aperm(array(values, dim = rev(shape)))
 }
 
-#' An ARRAY or a map of names to ARRAYs decoded; an input may also be a
-#' finite number or a string, kept as is
-#'
-#' @param value Parsed JSON.
-#' @param name Its place in the case, for messages.
-#' @param input Is it an input?
+# An ARRAY or a map of names to ARRAYs decoded; an input may also be a
+# finite number or a string, kept as is.
 decode <- function(value, name, input = TRUE) {
   if (!is.list(value)) {
     need(input && (is_string(value) || (is.numeric(value) &&
@@ -143,10 +124,7 @@ decode <- function(value, name, input = TRUE) {
   value
 }
 
-#' One case: its tolerance class known, arrays decoded, sample valid
-#'
-#' @param case Parsed JSON.
-#' @param classes Names of the tolerance classes.
+# One case: its tolerance class one of classes, arrays decoded, sample valid.
 decode_case <- function(case, classes) {
   need(!anyDuplicated(names(case)), "a key appears twice")
   # err_scale and sample are optional: a misspelt one would be lost.
@@ -171,9 +149,8 @@ decode_case <- function(case, classes) {
   case
 }
 
-#' The sampled elements: for each expected weight, indices into the weight
-#'
-#' @param case The case, its inputs and expected values decoded.
+# The sampled elements (case decoded): for each expected weight, indices
+# into the weight.
 check_sample <- function(case) {
   sample <- case[["sample"]]
   need(setequal(names(sample), names(case[["expected"]])),
@@ -188,7 +165,7 @@ check_sample <- function(case) {
   }
 }
 
-#' Check a document (from path) has the schema version this reader knows
+# A document (from path) of the schema version this reader understands.
 check_version <- function(doc, path) {
   version <- if (is.list(doc)) doc[["schema_version"]]
   if (!identical(version, fixtures_schema_version)) {
@@ -198,9 +175,7 @@ check_version <- function(doc, path) {
   }
 }
 
-#' The manifest, its schema version and its paths checked
-#'
-#' @param root The fixtures directory.
+# The manifest, its schema version and its paths checked.
 load_manifest <- function(root = fixtures_root) {
   path <- file.path(root, "manifest.json")
   if (!file.exists(path) || dir.exists(path)) {
@@ -222,12 +197,8 @@ load_manifest <- function(root = fixtures_root) {
   manifest
 }
 
-#' The path of a hand-written policy file (tolerances.json, ...: a changed
-#' byte would loosen or drop checks silently), after its manifest checksum
-#'
-#' @param name File name in the fixtures directory.
-#' @param root The fixtures directory.
-#' @return The path.
+# The path of a hand-written policy file (tolerances.json, ...: a changed
+# byte would loosen or drop checks silently), after its manifest checksum.
 verify_policy_file <- function(name, root = fixtures_root) {
   path <- file.path(root, name)
   listed <- load_manifest(root)[["policy_files"]][[name]]
@@ -244,11 +215,8 @@ verify_policy_file <- function(name, root = fixtures_root) {
   path
 }
 
-#' All cases of one function, decoded, after the file's checksum
-#'
-#' @param fn Function name as in the manifest ("sigmoid", "Rng.normal", ...).
-#' @param root The fixtures directory.
-#' @return Unnamed list of cases (each a list with id, inputs, expected, ...).
+# All cases of one function ("sigmoid", "Rng.normal", ...), decoded, after
+# the file's checksum: an unnamed list of lists with id, inputs, expected, ...
 load_cases <- function(fn, root = fixtures_root) {
   entry <- load_manifest(root)[["files"]][[fn]]
   if (is.null(entry)) {
@@ -291,9 +259,7 @@ load_cases <- function(fn, root = fixtures_root) {
   cases
 }
 
-#' Names of all functions that have fixture files, in manifest order
-#'
-#' @param root The fixtures directory.
+# Names of all functions that have fixture files, in manifest order.
 fixture_functions <- function(root = fixtures_root) {
   names(load_manifest(root)[["files"]])
 }

@@ -1,10 +1,7 @@
 # Argument checks of the book's functions, gradient and optimizer: one call at
 # the top of each. Mirrors python/suite/function_checks.py.
 
-#' softmax's x: a double vector or matrix with at least one class (column)
-#'
-#' @param x Candidate logits.
-#' @return x as double.
+# softmax's x: a double vector or matrix with at least one class (column).
 check_logits <- function(x) {
   x <- numeric_array(x, "x")
   require_ndim(x, "x")
@@ -17,11 +14,8 @@ check_logits <- function(x) {
   x
 }
 
-#' cross_entropy_error's y and t: finite probabilities, and t's class codes
-#'
-#' @param y Probabilities: a vector (one sample) or a matrix (one row each).
-#' @param t One-hot array of y's shape, or 0-based class codes.
-#' @return The 0-based class codes of y's rows.
+# cross_entropy_error's y and t: finite probabilities, and t's 0-based class
+# codes (returned).
 check_probabilities <- function(y, t) {
   y <- numeric_array(y, "y")
   require_ndim(y, "y")
@@ -39,12 +33,8 @@ check_probabilities <- function(y, t) {
   labels_of(t, y)
 }
 
-#' mean_squared_error's y and t: finite arrays of the same shape
-#'
-#' R would recycle a shorter t silently where numpy raises.
-#'
-#' @param y,t Candidate arrays.
-#' @return y as double.
+# mean_squared_error's y and t: finite arrays of the same shape (R would
+# recycle a shorter t silently where numpy raises).
 check_same_shape <- function(y, t) {
   y <- numeric_array(y, "y")
   t <- numeric_array(t, "t")
@@ -59,12 +49,8 @@ check_same_shape <- function(y, t) {
   y
 }
 
-#' f, refused unless a function, wrapped to check that each value is one
-#' real number (finite if asked)
-#'
-#' @param f Candidate function of x.
-#' @param finite Refuse a non-finite value too.
-#' @return The wrapped f.
+# f, refused unless a function, wrapped so that each value is one real number
+# (finite if asked).
 real_valued <- function(f, finite = FALSE) {
   if (!is.function(f)) {
     dlfs_abort("input_type_error", sprintf(
@@ -86,11 +72,7 @@ real_valued <- function(f, finite = FALSE) {
   }
 }
 
-#' numerical_gradient's f (see real_valued) and x: a finite double array
-#'
-#' @param f Candidate function of x.
-#' @param x Candidate point.
-#' @return The wrapped f.
+# numerical_gradient's f (see real_valued) and x: a finite double array.
 check_function_at <- function(f, x) {
   f <- real_valued(f)
   require_float(x)
@@ -98,11 +80,8 @@ check_function_at <- function(f, x) {
   f
 }
 
-#' numerical_diff's f (see real_valued; finite values) and x: one finite
-#' number
-#'
-#' @inheritParams check_function_at
-#' @return The wrapped f.
+# numerical_diff's f (see real_valued; finite values) and x: one finite
+# number.
 check_function_of_number <- function(f, x) {
   f <- real_valued(f, finite = TRUE)
   if (!is.numeric(x) || length(x) != 1L || !is.null(dim(x))) {
@@ -115,11 +94,8 @@ check_function_of_number <- function(f, x) {
   f
 }
 
-#' gradient_descent's init_x (double), lr (> 0), step_num (>= 0) and history
-#' (TRUE or FALSE)
-#'
-#' @param init_x,lr,step_num,history Candidates.
-#' @return NULL, invisibly.
+# gradient_descent's init_x (double), lr (> 0), step_num (>= 0) and history
+# (TRUE or FALSE).
 check_descent <- function(init_x, lr, step_num, history) {
   require_float(init_x, "init_x")
   require_positive(lr, "lr")
@@ -128,28 +104,18 @@ check_descent <- function(init_x, lr, step_num, history) {
     dlfs_abort("input_error", sprintf("history must be TRUE or FALSE, got %s",
                                       deparse(history)[1L]))
   }
-  invisible(NULL)
 }
 
-#' Are params and grads lists with the same distinct keys?
-#'
-#' @param params,grads Candidates.
-#' @return TRUE or FALSE.
+# Are params and grads lists with the same distinct keys, none empty?
 same_keys <- function(params, grads) {
   keys <- names(params)
-  # Every element named (none "" or missing), distinct, equal sorted names.
   is.list(params) && is.list(grads) && sum(nzchar(keys)) == length(params) &&
     !anyDuplicated(keys) && identical(sort(keys), sort(names(grads)))
 }
 
-#' sgd_update's lr (> 0), params and grads: lists with the same keys, numeric
-#' arrays of the same shapes
-#'
-#' Shapes compare dim and length: R would recycle a mismatched gradient
-#' silently where numpy raises.
-#'
-#' @param params,grads,lr Candidates.
-#' @return NULL, invisibly.
+# sgd_update's lr (> 0), params and grads: lists with the same keys, numeric
+# arrays of the same shapes (R would recycle a mismatched gradient silently
+# where numpy raises).
 check_sgd <- function(params, grads, lr) {
   require_positive(lr, "lr")
   keys <- names(params)
@@ -175,5 +141,4 @@ check_sgd <- function(params, grads, lr) {
       ))
     }
   }
-  invisible(NULL)
 }

@@ -1,12 +1,8 @@
 # Argument checks of TwoLayerNet: one call at the top of each function.
 # Mirrors python/suite/net_checks.py.
 
-#' TwoLayerNet's layer widths (whole numbers >= 1) and weight_init_std
-#'
-#' @param input_size,hidden_size,output_size Candidate layer widths.
-#' @param weight_init_std Candidate scale of the initial weights (finite,
-#'   >= 0).
-#' @return NULL, invisibly.
+# TwoLayerNet's layer widths (whole numbers >= 1) and weight_init_std (finite,
+# >= 0).
 check_net_sizes <- function(input_size, hidden_size, output_size,
                             weight_init_std) {
   require_count(input_size, "input_size")
@@ -19,14 +15,10 @@ check_net_sizes <- function(input_size, hidden_size, output_size,
       deparse(weight_init_std)[1L]
     ))
   }
-  invisible(NULL)
 }
 
-#' params, a list with the names of shapes, each a double array of that shape
-#'
-#' @param params Candidate weights.
-#' @param shapes Named list of extents (length 1 for a plain vector).
-#' @return params in shapes' order.
+# params, a list with the names of shapes, each a double array of that shape;
+# returned in shapes' order.
 check_net_params <- function(params, shapes) {
   keys <- names(shapes)
   if (!is.list(params) || !setequal(names(params), keys) ||
@@ -52,11 +44,7 @@ check_net_params <- function(params, shapes) {
   params[keys]
 }
 
-#' Does value have this shape: a matrix's dim, or a plain vector's length?
-#'
-#' @param value An array.
-#' @param want Integer extents (length 1 for a plain vector).
-#' @return TRUE or FALSE.
+# Does value have this shape: a matrix's dim, or a plain vector's length?
 has_shape <- function(value, want) {
   if (length(want) == 2L) {
     return(identical(dim(value), want))
@@ -64,12 +52,8 @@ has_shape <- function(value, want) {
   is.null(dim(value)) && length(value) == want
 }
 
-#' The net's x, after its params: a finite sample or batch of rows
-#'
-#' @param x Matrix (one sample per row) or vector (one sample).
-#' @param params The weights to use, checked too.
-#' @param shapes The net's shapes.
-#' @return x as double (a 1-d array as a plain vector).
+# The net's x, after its params: a finite sample (a plain vector) or batch of
+# rows.
 check_input <- function(x, params, shapes) {
   check_net_params(params, shapes)
   if (length(dim(x)) == 1L) dim(x) <- NULL
@@ -88,12 +72,8 @@ check_input <- function(x, params, shapes) {
   x
 }
 
-#' The net's x and t checked, and the method of its numerical gradient
-#'
-#' @inheritParams check_input
-#' @param t One-hot rows or 0-based class codes.
-#' @param method "series" or "plain".
-#' @return The 0-based class codes of x's rows.
+# The net's x and t, and the method of its numerical gradient: returns the
+# 0-based class codes of x's rows.
 check_batch <- function(x, t, params, shapes, method = "series") {
   x <- check_input(x, params, shapes)
   if (!is.character(method) || length(method) != 1L ||

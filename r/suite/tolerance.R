@@ -3,24 +3,15 @@
 
 eps <- .Machine$double.eps
 
-#' The classes of tolerances.json
-#'
-#' @param root The fixtures directory.
-#' @return Named list of classes.
+# The classes of fixtures/tolerances.json, after its manifest checksum.
 load_policy <- function(root = fixtures_root) {
   path <- verify_policy_file("tolerances.json", root)
   jsonlite::fromJSON(path, simplifyVector = FALSE)$classes
 }
 
-#' Spacing of doubles at |values| (the smallest subnormal at zero)
-#'
-#' np.spacing's value computed exactly: 2^(e - 52) for the binary exponent e
-#' of |x|, with e clamped at -1022 for subnormals (Inf at the largest double,
-#' as numpy). log2 may round across a
-#' power of two, so its exponent is corrected against exact powers of two.
-#'
-#' @param values Numeric array; dim kept.
-#' @return Spacings (NaN where values are not finite).
+# np.spacing of |values|, dim kept: 2^(e - 52) for the binary exponent e,
+# clamped at -1022 for subnormals; log2 may round across a power of two, so e
+# is corrected against exact powers of two. NaN where values are not finite.
 ulp <- function(values) {
   ax <- abs(as.double(values))
   e <- floor(log2(ax))
@@ -33,18 +24,13 @@ ulp <- function(values) {
   out
 }
 
-#' A comparison's worst element
-#'
-#' @return A list with the fields of Python's Verdict dataclass.
+# A comparison's worst element: the fields of Python's Verdict dataclass.
 verdict <- function(unit, error, bound, ratio, digits, passed, where) {
   list(unit = unit, error = error, bound = bound, ratio = ratio,
        digits = digits, passed = passed, where = where)
 }
 
-#' "ulp" for classes bounded in ULPs only, "abs" when an absolute term enters
-#'
-#' @param cls A class of the policy.
-#' @return "ulp" or "abs".
+# "ulp" for classes bounded in ULPs only, "abs" when an absolute term enters.
 unit_of <- function(cls) {
   if (!is.null(cls$min_abs)) {
     return("abs")
@@ -52,12 +38,8 @@ unit_of <- function(cls) {
   if (cls$c != 0 || cls$abs_eps != 0) "abs" else "ulp"
 }
 
-#' Allowed |got - expected| per element
-#'
-#' @param cls A class of the policy.
-#' @param expected Exact values (double array).
-#' @param err_scale NULL or a first-order error bound in eps, like expected.
-#' @return Bounds, like expected.
+# Allowed |got - expected| per element; err_scale is NULL or a first-order
+# error bound in eps, like expected (R would recycle a shorter one silently).
 bound_of <- function(cls, expected, err_scale = NULL) {
   b <- cls$max_ulp * ulp(expected) + cls$abs_eps * eps
   if (!is.null(err_scale)) {
@@ -69,27 +51,21 @@ bound_of <- function(cls, expected, err_scale = NULL) {
   b
 }
 
-#' NIST StRD's digits of agreement, -log10(|got - exp| / |exp|), capped at 17
+# NIST StRD's digits of agreement, -log10(|got - exp| / |exp|), capped at 17
 log_relative_error <- function(got, expected) {
   scale <- abs(expected)
   scale[expected == 0] <- 1
   pmin(17, -log10(abs(got - expected) / scale))
 }
 
-#' Elementwise bit equality (any NaN matches any NaN, as in Python)
+# Elementwise bit equality (any NaN matches any NaN, as in Python)
 bits_equal <- function(got, expected) {
   differ <- writeBin(got, raw()) != writeBin(expected, raw())
   colSums(matrix(differ, nrow = 8L)) == 0 | (is.nan(got) & is.nan(expected))
 }
 
-#' Check one array against expected under a class; report the worst element
-#'
-#' @param got Computed array.
-#' @param expected Exact array.
-#' @param cls A class of the policy.
-#' @param err_scale NULL or err_scale like expected.
-#' @param bitexact Require identical bits instead of the class bound.
-#' @return A verdict list; `where` gives 0-based indices as Python does.
+# Check one array against expected under a class (or bit for bit when
+# bitexact); the verdict of the worst element, `where` 0-based as in Python.
 compare_array <- function(got, expected, cls, err_scale = NULL,
                           bitexact = FALSE) {
   unit <- unit_of(cls)
@@ -112,20 +88,16 @@ compare_array <- function(got, expected, cls, err_scale = NULL,
                    sprintf(" min |got| = %.3g", smallest)))
   }
   finite <- is.finite(expected) & is.finite(got)
-  special_ok <- is.finite(got)
-  nan <- is.nan(expected)
-  special_ok[nan] <- is.nan(got[nan])
-  inf <- is.infinite(expected)
-  special_ok[inf] <- (got[inf] == expected[inf]) %in% TRUE
-  diff <- numeric(length(got))
-  diff[finite] <- abs(got[finite] - expected[finite])
+  special_ok <- ifelse(is.nan(expected), is.nan(got),
+                       ifelse(is.infinite(expected),
+                              (got == expected) %in% TRUE, is.finite(got)))
+  diff <- ifelse(finite, abs(got - expected), 0)
   if (bitexact) {
     bound <- numeric(length(got))
     ratio <- ifelse(bits_equal(got, expected), 0, Inf)
   } else {
     bound <- bound_of(cls, expected, err_scale)
-    ratio <- diff / bound
-    ratio[diff == 0] <- 0
+    ratio <- ifelse(diff == 0, 0, diff / bound)
   }
   ratio[!special_ok] <- Inf
   worst <- which.max(ratio)
@@ -133,17 +105,13 @@ compare_array <- function(got, expected, cls, err_scale = NULL,
   index <- if (length(shape) > 1L) arrayInd(worst, shape) - 1L else worst - 1L
   where <- sprintf("[%s]: got %.17g, expected %.17g", toString(index),
                    got[worst], expected[worst])
-  lre <- rep(17, length(got))
-  lre[finite] <- log_relative_error(got[finite], expected[finite])
+  lre <- ifelse(finite, log_relative_error(got, expected), 17)
   error <- if (special_ok[worst]) diff[worst] / scale else Inf
   verdict(unit, error, bound[worst] / scale, ratio[worst], min(lre),
           ratio[worst] <= 1, if (ratio[worst] > 0) where else "")
 }
 
-#' Compare arrays or named lists of arrays (each key); the worst key decides
-#'
-#' @inheritParams compare_array
-#' @return A verdict list.
+# Compare arrays or named lists of arrays (each key); the worst key decides.
 compare <- function(got, expected, cls, err_scale = NULL, bitexact = FALSE) {
   if (!is.list(expected)) {
     return(compare_array(got, expected, cls, err_scale, bitexact))
@@ -168,10 +136,7 @@ compare <- function(got, expected, cls, err_scale = NULL, bitexact = FALSE) {
   v
 }
 
-#' One line describing a verdict, for test failure messages
-#'
-#' @param v A verdict list.
-#' @return A string.
+# One line describing a verdict, for test failure messages.
 format_verdict <- function(v) {
   sprintf("error %.3g %s (bound %.3g, ratio %.3g, %.1f digits)%s",
           v$error, v$unit, v$bound, v$ratio, v$digits,
