@@ -1,24 +1,25 @@
 # Read the fixture files: the manifest's checksums, then every array's bits.
-# Mirrors python/suite/fixtures_io.py, but the structure of schema.json is
-# checked there only (jsonschema): R decodes what it reads from a file that
-# passed its checksum, and any failure is one dlfs_fixture_error naming the
-# file and the case.
+# Mirrors python/suite/fixtures_io.py, which alone checks schema.json: R
+# decodes a file that passed its checksum, any failure one dlfs_fixture_error
+# naming the file and the case.
 
-# The fixtures directory; relative to the working directory until
-# r/load.R makes it absolute for the repository it loads.
+# Relative to the working directory until r/load.R makes it absolute.
 fixtures_root <- "fixtures"
 fixtures_schema_version <- 1L
-# Values written for the keys of an ARRAY's "nonfinite" map. NaN is R's
-# constant, whose bits (0x7ff8000000000000) are numpy's nan.
+# An ARRAY's "nonfinite" keys; R's NaN has numpy's nan bits (0x7ff8...).
 nonfinite_values <- c(nan = NaN, posinf = Inf, neginf = -Inf)
 
 # A fixture_error (a missing, tampered or malformed file), the message pasted.
-fixture_error <- function(...) {
-  dlfs_abort("fixture_error", paste0(...))
+fixture_error <- function(...) dlfs_abort("fixture_error", paste0(...))
+
+# Stop unless path is a file: "<path> is <why>missing<hint>".
+require_file <- function(path, why = "", hint = "") {
+  if (!file.exists(path) || dir.exists(path)) {
+    fixture_error(path, " is ", why, "missing", hint)
+  }
 }
 
-# The value of expr; any error or warning in it is a fixture_error at where
-# (the file, and the case).
+# expr's value; any error or warning in it a fixture_error at where.
 decoding <- function(where, expr) {
   failed <- function(e) {
     fixture_error(where, ": ", sub("\n.*", "", conditionMessage(e)))
@@ -28,12 +29,11 @@ decoding <- function(where, expr) {
 }
 
 # Stop with the message (its pieces in ...) unless ok is TRUE.
-need <- function(ok, ...) {
-  if (!isTRUE(ok)) stop(paste0(...), call. = FALSE)
-}
+need <- function(ok, ...) if (!isTRUE(ok)) stop(paste0(...), call. = FALSE)
 
-# A JSON string, or a non-empty JSON object without a repeated key.
+# A JSON string, a finite number, a non-empty object without a repeated key.
 is_string <- function(x) is.character(x) && length(x) == 1L
+is_number <- function(x) is.numeric(x) && length(x) == 1L && is.finite(x)
 is_map <- function(x) {
   is.list(x) && length(x) && !is.null(names(x)) && !anyDuplicated(names(x))
 }
@@ -49,9 +49,9 @@ file_sha256 <- function(path) {
   digest::digest(file = path, algo = "sha256")
 }
 
-# The parsed JSON of a file (or of its bytes raw): lists, named or not.
-read_fixture_json <- function(path, raw = NULL) {
-  if (is.null(raw)) raw <- decoding(path, readBin(path, "raw", file.size(path)))
+# The parsed JSON of a file: lists, named or not.
+read_fixture_json <- function(path) {
+  raw <- decoding(path, readBin(path, "raw", file.size(path)))
   decoding(paste0(path, ": not valid JSON"), {
     text <- rawToChar(raw)
     need(validUTF8(text), "not UTF-8 text")
@@ -59,9 +59,8 @@ read_fixture_json <- function(path, raw = NULL) {
   })
 }
 
-# One ARRAY object (name: its place in the case) to an R vector, matrix or
-# array, its bits verified; int64 becomes integer when it fits. Python's
-# decode_array, renamed: r/suite/checkpoint.R has a decode_array of its own.
+# One ARRAY (name: its place in the case) decoded, its bits verified; int64
+# as integer when it fits (checkpoint.R has Python's name, decode_array).
 decode_fixture_array <- function(obj, name) {
   need(is_map(obj) && is_string(obj[["dtype"]]) &&
          obj[["dtype"]] %in% c("float64", "int64"),
@@ -97,8 +96,7 @@ array_values <- function(obj, name) {
   as.double(values)
 }
 
-# An array of this shape (none or one extent: a vector) from its flat
-# row-major values, numpy's C order.
+# An array of this shape (a vector for one extent) from row-major values.
 row_major_array <- function(values, shape) {
   if (length(shape) <= 1L) {
     return(values)
@@ -106,13 +104,10 @@ row_major_array <- function(values, shape) {
   aperm(array(values, dim = rev(shape)))
 }
 
-# An ARRAY or a map of names to ARRAYs decoded; an input may also be a
-# finite number or a string, kept as is.
+# An ARRAY or a map of ARRAYs decoded; an input may be a number or a string.
 decode <- function(value, name, input = TRUE) {
   if (!is.list(value)) {
-    need(input && (is_string(value) || (is.numeric(value) &&
-                                          is.finite(value) &&
-                                          length(value) == 1L)),
+    need(input && (is_string(value) || is_number(value)),
          name, ": not an ARRAY, a map of ARRAYs, a number or a string")
     return(value)
   }
@@ -126,7 +121,7 @@ decode <- function(value, name, input = TRUE) {
 
 # One case: its tolerance class one of classes, arrays decoded, sample valid.
 decode_case <- function(case, classes) {
-  need(!anyDuplicated(names(case)), "a key appears twice")
+  need(is_map(case), "not an object, or a key appears twice")
   # err_scale and sample are optional: a misspelt one would be lost.
   unknown <- setdiff(names(case), c("id", "group", "description", "tolerance",
                                     "inputs", "expected", "err_scale",
@@ -149,8 +144,7 @@ decode_case <- function(case, classes) {
   case
 }
 
-# The sampled elements (case decoded): for each expected weight, indices
-# into the weight.
+# Each sampled weight's indices (case decoded) lie inside that weight.
 check_sample <- function(case) {
   sample <- case[["sample"]]
   need(setequal(names(sample), names(case[["expected"]])),
@@ -178,9 +172,7 @@ check_version <- function(doc, path) {
 # The manifest, its schema version and its paths checked.
 load_manifest <- function(root = fixtures_root) {
   path <- file.path(root, "manifest.json")
-  if (!file.exists(path) || dir.exists(path)) {
-    fixture_error(path, " is missing: run `make fixtures`")
-  }
+  require_file(path, hint = ": run `make fixtures`")
   manifest <- read_fixture_json(path)
   check_version(manifest, path)
   decoding(path, {
@@ -207,7 +199,7 @@ verify_policy_file <- function(name, root = fixtures_root) {
                   ": no policy_files checksum for ", name,
                   ": run `make fixtures`")
   }
-  if (!file.exists(path) || dir.exists(path)) fixture_error(path, " is missing")
+  require_file(path)
   if (!identical(file_sha256(path), listed)) {
     fixture_error(path, ": sha256 does not match the manifest's ",
                   "(edited since `make fixtures`?)")
@@ -215,8 +207,7 @@ verify_policy_file <- function(name, root = fixtures_root) {
   path
 }
 
-# All cases of one function ("sigmoid", "Rng.normal", ...), decoded, after
-# the file's checksum: an unnamed list of lists with id, inputs, expected, ...
+# All cases of one function ("sigmoid", ...), decoded after its checksum.
 load_cases <- function(fn, root = fixtures_root) {
   entry <- load_manifest(root)[["files"]][[fn]]
   if (is.null(entry)) {
@@ -224,20 +215,15 @@ load_cases <- function(fn, root = fixtures_root) {
                   file.path(root, "manifest.json"))
   }
   path <- file.path(root, entry[["path"]])
-  if (!file.exists(path) || dir.exists(path)) {
-    fixture_error(path, " is listed in the manifest but missing")
-  }
-  raw <- readBin(path, "raw", file.size(path))
-  if (!identical(digest::digest(raw, "sha256", serialize = FALSE),
-                 entry[["sha256"]])) {
+  require_file(path, "listed in the manifest but ")
+  if (!identical(file_sha256(path), entry[["sha256"]])) {
     fixture_error(path, ": sha256 does not match the manifest's (file ",
                   "edited or corrupt; run `make fixtures`)")
   }
-  doc <- read_fixture_json(path, raw)
+  doc <- read_fixture_json(path)
   check_version(doc, path)
-  if (!identical(doc[["function"]], fn)) {
-    fixture_error(path, ": 'function' is not '", fn, "'")
-  }
+  decoding(path, need(identical(doc[["function"]], fn),
+                      "'function' is not '", fn, "'"))
   policy <- read_fixture_json(file.path(root, "tolerances.json"))
   classes <- names(policy[["classes"]])
   cases <- doc[["cases"]]
@@ -252,10 +238,8 @@ load_cases <- function(fn, root = fixtures_root) {
                            decode_case(cases[[k]], classes))
   }
   ids <- vapply(cases, `[[`, "", "id")
-  if (anyDuplicated(ids)) {
-    fixture_error(path, ": case id '", ids[anyDuplicated(ids)],
-                  "' appears twice")
-  }
+  decoding(path, need(!anyDuplicated(ids), "case id '",
+                      ids[anyDuplicated(ids)], "' appears twice"))
   cases
 }
 
