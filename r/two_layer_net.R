@@ -183,6 +183,8 @@ require_finite_forward <- function(a1, y, x, params) {
   # doubles (sigmoid is then 0 or 1), and wrong where it comes from Inf - Inf
   # inside the product (some BLAS kernels give Inf there, others NaN): the
   # product of x scaled by 2^-600, which cannot overflow, tells them apart.
+  # The sums look first: an elementwise look at a1 cost 8% of a training run.
+  if (is.finite(sum(a1)) && is.finite(sum(y))) return(y)
   inf <- is.infinite(a1)
   spurious <- any(inf) && any(abs((x * 2^-600) %*% params$W1)[inf] < 2^424)
   if (!spurious && is.finite(sum(y))) return(y)
