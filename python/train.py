@@ -37,11 +37,12 @@ from pathlib import Path
 import numpy as np
 
 from python.figures import curves
-from python.mnist import MnistData, default_data_dir, download_mnist, load_dataset, normalize
+from python.mnist import MnistData, default_data_dir, load_dataset, normalize
 from python.optimizer import sgd_update
 from python.rng import Rng
 from python.suite import run_files
 from python.suite.checkpoint import atomic_path, load_weights, write_atomic
+from python.suite.download import download_mnist
 from python.suite.errors import CheckpointError, DivergedError, DlfsError, InputError, NumericalError
 from python.suite.progress import Progress
 from python.suite.run_files import Run

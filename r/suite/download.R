@@ -1,5 +1,5 @@
 # Checksummed downloads of the MNIST files from a list of mirrors, for
-# --download. Mirrors python/mnist.py's download_mnist.
+# --download. Mirrors python/suite/download.py.
 
 # SHA-256 of the canonical MNIST .gz files (tensorflow-datasets' values).
 mnist_sha256 <- c(
