@@ -138,13 +138,6 @@ def normalize(x: U8) -> NDArray[np.float64]:
     return x.astype(np.float64) / 255.0
 
 
-def one_hot(labels: U8, n_classes: int = N_CLASSES) -> NDArray[np.float64]:
-    """One-hot rows for 0-based label codes."""
-    out = np.zeros((labels.size, n_classes))
-    out[np.arange(labels.size), labels] = 1.0
-    return out
-
-
 def default_data_dir(dataset: str) -> Path:
     """Where a dataset lives unless --data-dir says otherwise."""
     if dataset == "fashion-mnist":

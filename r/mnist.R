@@ -149,20 +149,23 @@ read_labels <- function(path) {
   list(labels = labels, sha256 = file$sha256)
 }
 
+# stem.gz or stem in data_dir (gzip is told from the content, not the name).
+find_file <- function(data_dir, stem) {
+  found <- file.path(data_dir, paste0(stem, c(".gz", "")))
+  found <- found[file.exists(found) & !dir.exists(found)]
+  if (!length(found)) {
+    idx_error(file.path(data_dir, stem), "file not found (nor with .gz)")
+  }
+  found[[1L]]
+}
+
 #' Read and cross-check the four IDX files (.gz or not) of a directory
 #'
 #' @param data_dir Directory.
 #' @return list(x_train, t_train, x_test, t_test, image_shape, files); x_*
 #'   raw matrices with one image per row, t_* 0-based integer codes.
 load_dataset <- function(data_dir) {
-  paths <- vapply(idx_stems, function(stem) {
-    found <- file.path(data_dir, paste0(stem, c(".gz", "")))
-    found <- found[file.exists(found) & !dir.exists(found)]
-    if (!length(found)) {
-      idx_error(file.path(data_dir, stem), "file not found (nor with .gz)")
-    }
-    found[[1L]]
-  }, "")
+  paths <- vapply(idx_stems, find_file, "", data_dir = data_dir)
   train <- read_images(paths[["train_images"]])
   t_train <- read_labels(paths[["train_labels"]])
   test <- read_images(paths[["test_images"]])
@@ -213,16 +216,6 @@ normalize <- function(x) {
   y <- as.integer(x) / 255
   dim(y) <- dim(x)
   y
-}
-
-#' One-hot rows (a double matrix) for 0-based label codes
-#'
-#' @param labels Integer codes 0..n_classes-1.
-#' @param n_classes Number of classes.
-one_hot <- function(labels, n_classes = 10L) {
-  out <- matrix(0, length(labels), n_classes)
-  out[cbind(seq_along(labels), labels + 1L)] <- 1
-  out
 }
 
 #' The directory of a dataset ("fashion-mnist" or "mnist") by default

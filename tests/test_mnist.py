@@ -52,12 +52,10 @@ def test_real_fashion_mnist_loads_with_recorded_checksums():
     assert data.x_train.max() == 255 and data.x_train.min() == 0
 
 
-def test_normalize_and_one_hot():
+def test_normalize():
     x = np.array([[0, 1, 128, 255]], dtype=np.uint8)
     assert mnist.normalize(x).tolist() == [[0.0, 1 / 255, 128 / 255, 1.0]]
     assert mnist.normalize(x).dtype == np.float64
-    oh = mnist.one_hot(np.array([2, 0], dtype=np.uint8))
-    assert oh.shape == (2, 10) and oh[0, 2] == 1 and oh[1, 0] == 1 and oh.sum() == 2
 
 
 @pytest.mark.parametrize("compress", [False, True])
