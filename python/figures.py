@@ -7,7 +7,6 @@ made first (python -m python.train, few iterations on a training subset) and its
 """
 
 import argparse
-import csv
 import shutil
 import subprocess
 import sys
@@ -98,13 +97,6 @@ def fig4_10(path: Path, lr: float = 0.1, step_num: int = 20) -> None:
     save(fig, path)
 
 
-def read_columns(path: Path) -> dict[str, np.ndarray]:
-    """A CSV file of numbers as one array per column."""
-    with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
-
-
 def epoch_ticks(last: int) -> list[int]:
     """Whole-epoch ticks 0, k, 2k, ... (at most 9), the same in r/figures.R."""
     step = max(1, -(-last // 8))
@@ -131,7 +123,7 @@ def accuracy_curves(ax: Axes, epochs: Sequence[float], train_acc: Sequence[float
 
 def fig4_11(path: Path, run_dir: Path) -> None:
     """The minibatch loss of every iteration (metrics.csv)."""
-    m = read_columns(run_dir / "metrics.csv")
+    m = np.genfromtxt(run_dir / "metrics.csv", delimiter=",", names=True, ndmin=1)
     fig, ax = new_figure()
     loss_curve(ax, m["iter"], m["loss"])
     save(fig, path)
@@ -139,7 +131,7 @@ def fig4_11(path: Path, run_dir: Path) -> None:
 
 def fig4_12(path: Path, run_dir: Path) -> None:
     """Train and test accuracy at each evaluation (epochs.csv)."""
-    e = read_columns(run_dir / "epochs.csv")
+    e = np.genfromtxt(run_dir / "epochs.csv", delimiter=",", names=True, ndmin=1)
     fig, ax = new_figure()
     accuracy_curves(ax, e["epoch"], e["train_acc"], e["test_acc"])
     save(fig, path)
