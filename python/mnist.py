@@ -40,7 +40,7 @@ class MnistData:
     files: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def read_file(path: Path) -> tuple[bytes, str]:
+def read_content(path: Path) -> tuple[bytes, str]:
     """The (gunzipped if it starts with the gzip magic) content of path, and the file's SHA-256."""
     try:
         raw = Path(path).read_bytes()
@@ -83,7 +83,7 @@ def parse_idx(data: bytes, path: Path, magic: int) -> tuple[tuple[int, ...], U8]
 
 def read_images(path: Path) -> tuple[U8, tuple[int, int], str]:
     """Images of an IDX3 file as uint8 rows, their (rows, cols), and the file's SHA-256."""
-    data, sha = read_file(path)
+    data, sha = read_content(path)
     (n, rows, cols), pixels = parse_idx(data, path, IMAGE_MAGIC)
     if rows * cols > MAX_EXTENT:
         raise IdxError(f"{path}: images of {rows} x {cols} pixels: more than 2^31 - 1 per image")
@@ -92,7 +92,7 @@ def read_images(path: Path) -> tuple[U8, tuple[int, int], str]:
 
 def read_labels(path: Path) -> tuple[U8, str]:
     """Labels of an IDX1 file as uint8 codes (checked to lie in 0..9), and the file's SHA-256."""
-    data, sha = read_file(path)
+    data, sha = read_content(path)
     _, labels = parse_idx(data, path, LABEL_MAGIC)
     if labels.size and labels.max() >= N_CLASSES:
         raise IdxError(f"{path}: label {int(labels.max())} outside 0..{N_CLASSES - 1}")

@@ -33,7 +33,7 @@ sha256_file <- function(path) {
 #'
 #' @param path File path.
 #' @return list(pieces = list of raw vectors, sha256 = the file's SHA-256).
-read_file <- function(path) {
+read_content <- function(path) {
   if (!file.exists(path) || dir.exists(path)) idx_error(path, "file not found")
   failed <- function(e) idx_error(path, "cannot read (%s)", conditionMessage(e))
   gz <- tryCatch(identical(readBin(path, "raw", 2L), gzip_magic),
@@ -76,7 +76,7 @@ gzip_trailer <- function(path) {
 #' The header's promise is checked against the content's length before any
 #' array is made.
 #'
-#' @param pieces The file's content, from read_file().
+#' @param pieces The file's content, from read_content().
 #' @param path File path, for messages.
 #' @param magic idx_magic[["images"]] or idx_magic[["labels"]].
 #' @return list(dims = integer, payload = raw).
@@ -123,8 +123,8 @@ parse_idx <- function(pieces, path, magic) {
 #' @param path File path.
 #' @return list(images = raw n x (rows * cols) matrix, image_shape, sha256).
 read_images <- function(path) {
-  file <- read_file(path)
-  idx <- parse_idx(file$pieces, path, idx_magic[["images"]])
+  content <- read_content(path)
+  idx <- parse_idx(content$pieces, path, idx_magic[["images"]])
   if (prod(idx$dims[2:3]) > .Machine$integer.max) {
     idx_error(path, "images of %d x %d pixels: more than 2^31 - 1 per image",
               idx$dims[2L], idx$dims[3L])
@@ -132,7 +132,7 @@ read_images <- function(path) {
   # IDX is row-major: R reads each image into a column, then transposes.
   images <- idx$payload
   dim(images) <- c(idx$dims[2L] * idx$dims[3L], idx$dims[1L])
-  list(images = t(images), image_shape = idx$dims[2:3], sha256 = file$sha256)
+  list(images = t(images), image_shape = idx$dims[2:3], sha256 = content$sha256)
 }
 
 #' Labels of an IDX1 file as 0-based integer codes, checked to lie in 0..9
@@ -140,13 +140,13 @@ read_images <- function(path) {
 #' @param path File path.
 #' @return list(labels = integer vector, sha256).
 read_labels <- function(path) {
-  file <- read_file(path)
-  idx <- parse_idx(file$pieces, path, idx_magic[["labels"]])
+  content <- read_content(path)
+  idx <- parse_idx(content$pieces, path, idx_magic[["labels"]])
   labels <- as.integer(idx$payload)
   if (length(labels) > 0L && max(labels) > 9L) {
     idx_error(path, "label %d outside 0..9", max(labels))
   }
-  list(labels = labels, sha256 = file$sha256)
+  list(labels = labels, sha256 = content$sha256)
 }
 
 # stem.gz or stem in data_dir (gzip is told from the content, not the name).
