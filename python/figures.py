@@ -1,24 +1,26 @@
 """The chapter's figures 4-7, 4-9, 4-10, 4-11 and 4-12, drawn with matplotlib (Agg): `make figures`.
 
-r/figures.R draws the same five (same size, titles, labels and colours) with base R graphics.
+r/figures.R draws the same five (same size, titles, labels and colours) with base R graphics. A training
+run's curves.png (python/train.py) is figures 4-11 and 4-12 side by side.
 Usage: python -m python.figures --out DIR [--run RUN_DIR]; without --run, a small training run is
 made first (python -m python.train, few iterations on a training subset) and its curves are drawn.
 """
 
 import argparse
-import csv
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # Figure.savefig renders with Agg: no display, no pyplot state
 
 from python.gradient import gradient_descent, numerical_diff, numerical_gradient
-from python.plots import TEST_COLOUR, TRAIN_COLOUR, epoch_ticks
 
 WIDTH_IN, HEIGHT_IN, DPI = 6.4, 4.8, 100  # 640 x 480 pixels, in both languages
+TRAIN_COLOUR, TEST_COLOUR = "#1f77b4", "#ff7f0e"  # matplotlib's C0 and C1, used by the book's plots
 GREY = "#666666"
 NAMES = ("fig4-7.png", "fig4-9.png", "fig4-10.png", "fig4-11.png", "fig4-12.png")
 # The small run drawn when no run directory is given: 20 epochs of 50 iterations on 5000 images.
@@ -35,10 +37,16 @@ def function_2(x: np.ndarray) -> float:
     return float(np.sum(x**2))
 
 
-def new_figure() -> tuple[Figure, object]:
+def new_figure() -> tuple[Figure, Axes]:
     """A 640 x 480 figure with one axes."""
     fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
     return fig, fig.subplots()
+
+
+def save(fig: Figure, path: Path) -> None:
+    """Lay the figure out and write it as PNG."""
+    fig.tight_layout()
+    fig.savefig(path, format="png")
 
 
 def fig4_7(path: Path) -> None:
@@ -51,8 +59,7 @@ def fig4_7(path: Path) -> None:
     ax.plot(x, tangent, color=TEST_COLOUR, linestyle="--", label=f"tangent at x = 5 (slope {slope:.4f})")
     ax.set(title="Fig. 4-7: f(x) and its tangent at x = 5", xlabel="x", ylabel="f(x)")
     ax.legend(loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
+    save(fig, path)
 
 
 def gradient_field(step: float = 0.25) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -71,8 +78,7 @@ def fig4_9(path: Path) -> None:
     ax.set(title="Fig. 4-9: -grad f(x0, x1), f = x0² + x1²", xlabel="x0", ylabel="x1",
            xlim=(-2, 2), ylim=(-2, 2))
     ax.grid(True, color="#dddddd")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
+    save(fig, path)
 
 
 def fig4_10(path: Path, lr: float = 0.1, step_num: int = 20) -> None:
@@ -88,40 +94,58 @@ def fig4_10(path: Path, lr: float = 0.1, step_num: int = 20) -> None:
     ax.plot(x_history[:, 0], x_history[:, 1], "o", color=TRAIN_COLOUR, markersize=5)
     ax.set(title=f"Fig. 4-10: gradient descent from (-3, 4), lr = {lr:g}, {step_num} steps",
            xlabel="X0", ylabel="X1", xlim=(-3.5, 3.5), ylim=(-4.5, 4.5))
-    fig.tight_layout()
-    fig.savefig(path, format="png")
+    save(fig, path)
 
 
-def read_columns(path: Path) -> dict[str, np.ndarray]:
-    """A CSV file of numbers as one array per column."""
-    with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+def epoch_ticks(last: int) -> list[int]:
+    """Whole-epoch ticks 0, k, 2k, ... (at most 9), the same in r/figures.R."""
+    step = max(1, -(-last // 8))
+    return list(range(0, last + 1, step))
+
+
+def loss_curve(ax: Axes, iters: Sequence[float], losses: Sequence[float]) -> None:
+    """Fig. 4-11 on ax: the minibatch loss of every iteration."""
+    ax.plot(iters, losses, color=TRAIN_COLOUR, linewidth=0.6)
+    ax.set(title="Fig. 4-11: training loss", xlabel="iteration", ylabel="loss")
+    ax.set_ylim(bottom=0)
+
+
+def accuracy_curves(ax: Axes, epochs: Sequence[float], train_acc: Sequence[float],
+                    test_acc: Sequence[float]) -> None:
+    """Fig. 4-12 on ax: train and test accuracy at each evaluation."""
+    ax.plot(epochs, train_acc, color=TRAIN_COLOUR, marker="o", markersize=3, label="train acc")
+    ax.plot(epochs, test_acc, color=TEST_COLOUR, marker="s", markersize=3, linestyle="--",
+            label="test acc")
+    ax.set(title="Fig. 4-12: accuracy", xlabel="epochs", ylabel="accuracy", ylim=(0.0, 1.0))
+    ax.set_xticks(epoch_ticks(int(max(epochs))))
+    ax.legend(loc="lower right")
 
 
 def fig4_11(path: Path, run_dir: Path) -> None:
     """The minibatch loss of every iteration (metrics.csv)."""
-    m = read_columns(run_dir / "metrics.csv")
+    m = np.genfromtxt(run_dir / "metrics.csv", delimiter=",", names=True, ndmin=1)
     fig, ax = new_figure()
-    ax.plot(m["iter"], m["loss"], color=TRAIN_COLOUR, linewidth=0.6)
-    ax.set(title="Fig. 4-11: training loss", xlabel="iteration", ylabel="loss")
-    ax.set_ylim(bottom=0)
-    fig.tight_layout()
-    fig.savefig(path, format="png")
+    loss_curve(ax, m["iter"], m["loss"])
+    save(fig, path)
 
 
 def fig4_12(path: Path, run_dir: Path) -> None:
     """Train and test accuracy at each evaluation (epochs.csv)."""
-    e = read_columns(run_dir / "epochs.csv")
+    e = np.genfromtxt(run_dir / "epochs.csv", delimiter=",", names=True, ndmin=1)
     fig, ax = new_figure()
-    ax.plot(e["epoch"], e["train_acc"], color=TRAIN_COLOUR, marker="o", markersize=3, label="train acc")
-    ax.plot(e["epoch"], e["test_acc"], color=TEST_COLOUR, marker="s", markersize=3, linestyle="--",
-            label="test acc")
-    ax.set(title="Fig. 4-12: accuracy", xlabel="epochs", ylabel="accuracy", ylim=(0.0, 1.0))
-    ax.set_xticks(epoch_ticks(int(e["epoch"].max())))
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
+    accuracy_curves(ax, e["epoch"], e["train_acc"], e["test_acc"])
+    save(fig, path)
+
+
+def curves(path: str | Path, iters: Sequence[int], losses: Sequence[float], epochs: Sequence[int],
+           train_acc: Sequence[float], test_acc: Sequence[float], subtitle: str) -> None:
+    """A training run's curves.png: figures 4-11 and 4-12 side by side (1000 x 400), under subtitle."""
+    fig = Figure(figsize=(10.0, 4.0), dpi=DPI)
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    loss_curve(ax_loss, iters, losses)
+    accuracy_curves(ax_acc, epochs, train_acc, test_acc)
+    fig.suptitle(subtitle, fontsize=10)
+    save(fig, path)
 
 
 def small_run(run_dir: Path) -> Path:

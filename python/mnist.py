@@ -1,14 +1,9 @@
-"""MNIST-format (IDX) data: strict reading, per-batch scaling, and checksummed MNIST downloads."""
+"""MNIST-format (IDX) data, read strictly (downloads: python/suite/download.py); per-batch scaling."""
 
 import gzip
 import hashlib
-import http.client
 import math
 import os
-import sys
-import tempfile
-import urllib.error
-import urllib.request
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +11,6 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from python.suite.checkpoint import chmod_default
 from python.suite.errors import DataFileError
 
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049  # 0x00000803 (ubyte, 3 dims), 0x00000801 (ubyte, 1 dim)
@@ -26,18 +20,6 @@ MAX_EXTENT = 2**31 - 1  # R's largest dimension: larger ones are refused in both
 STEMS = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
          "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
-MIRRORS_ENV = "DLFS_MNIST_MIRRORS"
-DEFAULT_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
-                   "https://storage.googleapis.com/cvdf-datasets/mnist/",
-                   "http://yann.lecun.com/exdb/mnist/")
-# SHA-256 of the canonical MNIST .gz files (the values tensorflow-datasets and torchvision-derived
-# code publish; torchvision's MD5s f68b3c2d.., d53e105e.., 9fb629c4.., ec29112d.. name the same files).
-MNIST_SHA256 = {
-    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
-    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
-    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
-    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
-}
 
 U8 = NDArray[np.uint8]
 
@@ -58,7 +40,7 @@ class MnistData:
     files: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
-def read_file(path: Path) -> tuple[bytes, str]:
+def read_content(path: Path) -> tuple[bytes, str]:
     """The (gunzipped if it starts with the gzip magic) content of path, and the file's SHA-256."""
     try:
         raw = Path(path).read_bytes()
@@ -101,7 +83,7 @@ def parse_idx(data: bytes, path: Path, magic: int) -> tuple[tuple[int, ...], U8]
 
 def read_images(path: Path) -> tuple[U8, tuple[int, int], str]:
     """Images of an IDX3 file as uint8 rows, their (rows, cols), and the file's SHA-256."""
-    data, sha = read_file(path)
+    data, sha = read_content(path)
     (n, rows, cols), pixels = parse_idx(data, path, IMAGE_MAGIC)
     if rows * cols > MAX_EXTENT:
         raise IdxError(f"{path}: images of {rows} x {cols} pixels: more than 2^31 - 1 per image")
@@ -110,7 +92,7 @@ def read_images(path: Path) -> tuple[U8, tuple[int, int], str]:
 
 def read_labels(path: Path) -> tuple[U8, str]:
     """Labels of an IDX1 file as uint8 codes (checked to lie in 0..9), and the file's SHA-256."""
-    data, sha = read_file(path)
+    data, sha = read_content(path)
     _, labels = parse_idx(data, path, LABEL_MAGIC)
     if labels.size and labels.max() >= N_CLASSES:
         raise IdxError(f"{path}: label {int(labels.max())} outside 0..{N_CLASSES - 1}")
@@ -156,13 +138,6 @@ def normalize(x: U8) -> NDArray[np.float64]:
     return x.astype(np.float64) / 255.0
 
 
-def one_hot(labels: U8, n_classes: int = N_CLASSES) -> NDArray[np.float64]:
-    """One-hot rows for 0-based label codes."""
-    out = np.zeros((labels.size, n_classes))
-    out[np.arange(labels.size), labels] = 1.0
-    return out
-
-
 def default_data_dir(dataset: str) -> Path:
     """Where a dataset lives unless --data-dir says otherwise."""
     if dataset == "fashion-mnist":
@@ -170,63 +145,3 @@ def default_data_dir(dataset: str) -> Path:
     cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(cache) / "dlfs" / "mnist"
 
-
-def mirror_list() -> list[str]:
-    """Base URLs to try in order: $DLFS_MNIST_MIRRORS (comma or space separated) or the defaults."""
-    env = os.environ.get(MIRRORS_ENV, "").replace(",", " ").split()
-    return [m if m.endswith("/") else m + "/" for m in env] or list(DEFAULT_MIRRORS)
-
-
-def sha256_of(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def fetch(url: str, dest: Path, sha256: str, timeout: float = 60.0) -> str | None:
-    """Download url into dest atomically if its SHA-256 matches; None on success, else why not."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    chmod_default(Path(tmp))
-    try:
-        digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            while chunk := resp.read(1 << 20):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != sha256:
-            return f"SHA-256 {digest.hexdigest()} != expected {sha256}"
-        os.replace(tmp, dest)
-        return None
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
-        return str(err)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def fetch_from_mirrors(name: str, dest: Path, sha256: str, mirrors: list[str], log: bool) -> None:
-    """Fetch one file from the first mirror serving its bytes; else an error naming every failure."""
-    failures = []
-    for base in mirrors:
-        why = fetch(base + name, dest, sha256)
-        if why is None:
-            return
-        failures.append(f"{base + name}: {why}")
-        if log:
-            print(f"download failed, trying next mirror: {failures[-1]}", file=sys.stderr)
-    raise IdxError(f"{dest}: no mirror served a valid copy:\n  " + "\n  ".join(failures))
-
-
-def download_mnist(dest_dir: str | Path, mirrors: list[str] | None = None,
-                   checksums: dict[str, str] | None = None, log: bool = True) -> dict[str, Path]:
-    """Fetch each missing or wrong file from the first mirror that serves the right bytes."""
-    dest_dir = Path(dest_dir)
-    try:
-        dest_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise IdxError(f"{dest_dir}: cannot create the download directory ({err.strerror or err})") from err
-    mirrors = mirror_list() if mirrors is None else mirrors
-    got = {}
-    for name, sha in (MNIST_SHA256 if checksums is None else checksums).items():
-        got[name] = dest_dir / name
-        if not (got[name].is_file() and sha256_of(got[name]) == sha):
-            fetch_from_mirrors(name, got[name], sha, mirrors, log)
-    return got

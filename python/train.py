@@ -36,13 +36,15 @@ from pathlib import Path
 
 import numpy as np
 
-from python.mnist import MnistData, default_data_dir, download_mnist, load_dataset, normalize
+from python.figures import curves
+from python.mnist import MnistData, default_data_dir, load_dataset, normalize
 from python.optimizer import sgd_update
-from python.plots import Progress, plot_curves
 from python.rng import Rng
 from python.suite import run_files
 from python.suite.checkpoint import atomic_path, load_weights, write_atomic
+from python.suite.download import download_mnist
 from python.suite.errors import CheckpointError, DivergedError, DlfsError, InputError, NumericalError
+from python.suite.progress import Progress
 from python.suite.run_files import Run
 from python.suite.train_cli import COMMAND, parse_args, recorded_flags
 from python.suite.train_state import TrainState
@@ -154,10 +156,9 @@ def write_outputs(run: Run, args: argparse.Namespace, flags: dict, data: MnistDa
     """curves.png (complete runs) and summary.json, each through a temporary file and a rename."""
     if final is not None:
         with atomic_path(run.out / "curves.png") as tmp:
-            plot_curves(tmp, range(len(run.losses)), run.losses, [e[0] for e in run.evals],
-                        [e[2] for e in run.evals], [e[3] for e in run.evals],
-                        f"python | {args.dataset} | seed {args.seed} | {args.iters} iterations | "
-                        f"grad {args.grad}")
+            curves(tmp, range(len(run.losses)), run.losses, [e[0] for e in run.evals],
+                   [e[2] for e in run.evals], [e[3] for e in run.evals],
+                   f"python | {args.dataset} | seed {args.seed} | {args.iters} iterations | grad {args.grad}")
     status = {"status": "complete"} if run.diverged is None else {
         "status": "diverged", "diverged_at": run.diverged[0], "diverged_loss": str(run.diverged[1])}
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]

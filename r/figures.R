@@ -1,13 +1,14 @@
 # The chapter's figures 4-7, 4-9, 4-10, 4-11 and 4-12, drawn with base R
 # graphics: `make figures`. Mirrors python/figures.py (same size, titles,
-# labels and colours).
+# labels and colours). A training run's curves.png (r/train.R) is figures 4-11
+# and 4-12 side by side.
 # Usage: Rscript r/figures.R --out DIR [--run RUN_DIR]; without --run, a
 # small training run is made first (Rscript r/train.R, few iterations on a
 # training subset) and its curves are drawn.
 
 fig_width <- 640L # pixels, as python/figures.py's 6.4 x 4.8 in at 100 dpi
 fig_height <- 480L
-c0 <- "#1f77b4" # matplotlib's C0 and C1, as python/plots.py
+c0 <- "#1f77b4" # matplotlib's C0 and C1, as python/figures.py
 c1 <- "#ff7f0e"
 grey <- "#666666"
 figure_names <- c("fig4-7.png", "fig4-9.png", "fig4-10.png", "fig4-11.png",
@@ -29,12 +30,10 @@ function_1 <- function(x) 0.01 * x^2 + 0.1 * x
 #' @return f(x).
 function_2 <- function(x) sum(x^2)
 
-#' Open a 640 x 480 PNG device with matplotlib-like margins and text
-#'
-#' @param path PNG file to write.
-#' @return NULL, invisibly; the caller closes the device.
-new_figure <- function(path) {
-  grDevices::png(path, width = fig_width, height = fig_height, res = 100,
+# Open a PNG device (pixels at 100 dpi) with matplotlib-like margins and text;
+# the caller closes it.
+new_figure <- function(path, width = fig_width, height = fig_height) {
+  grDevices::png(path, width = width, height = height, res = 100,
                  type = "cairo")
   graphics::par(mar = c(3.3, 3.8, 2.2, 1), las = 1, font.main = 1,
                 cex.main = 1.05, cex.axis = 0.85, mgp = c(2.1, 0.5, 0),
@@ -122,6 +121,36 @@ fig4_10 <- function(path, lr = 0.1, step_num = 20) {
   invisible(path)
 }
 
+# Whole-epoch ticks 0, k, 2k, ... (at most 9), as python/figures.py.
+epoch_ticks <- function(last) {
+  seq(0L, last, by = max(1L, ceiling(last / 8)))
+}
+
+# Fig. 4-11 on the current device: the minibatch loss of every iteration.
+loss_curve <- function(iters, losses) {
+  # matplotlib's autoscale: 5% of the data range beyond the top value.
+  top <- max(losses) + 0.05 * diff(range(losses))
+  graphics::plot(iters, losses, type = "l", col = c0, lwd = 0.8,
+                 ylim = c(0, top), yaxs = "i", xlab = "iteration",
+                 ylab = "loss", main = "Fig. 4-11: training loss")
+  invisible(NULL)
+}
+
+# Fig. 4-12 on the current device: train and test accuracy per evaluation.
+accuracy_curves <- function(epochs, train_acc, test_acc) {
+  graphics::plot(epochs, train_acc, type = "o", col = c0, pch = 16,
+                 cex = 0.6, lwd = 1.5, ylim = c(0, 1), yaxs = "i",
+                 xlab = "epochs", ylab = "accuracy", xaxt = "n",
+                 main = "Fig. 4-12: accuracy")
+  graphics::axis(1, at = epoch_ticks(max(epochs)))
+  graphics::lines(epochs, test_acc, type = "o", col = c1, pch = 15,
+                  cex = 0.6, lwd = 1.5, lty = 2)
+  graphics::legend("bottomright", legend = c("train acc", "test acc"),
+                   col = c(c0, c1), lty = c(1, 2), pch = c(16, 15), lwd = 1.5,
+                   bg = "white", box.col = "grey80", inset = 0.02, cex = 0.9)
+  invisible(NULL)
+}
+
 #' The minibatch loss of every iteration (metrics.csv)
 #'
 #' @param path PNG file to write.
@@ -131,10 +160,7 @@ fig4_11 <- function(path, run_dir) {
   m <- utils::read.csv(file.path(run_dir, "metrics.csv"))
   new_figure(path)
   on.exit(grDevices::dev.off())
-  graphics::plot(m$iter, m$loss, type = "l", col = c0, lwd = 0.8,
-                 ylim = c(0, max(m$loss) * 1.05), yaxs = "i",
-                 xlab = "iteration", ylab = "loss",
-                 main = "Fig. 4-11: training loss")
+  loss_curve(m$iter, m$loss)
   invisible(path)
 }
 
@@ -147,24 +173,32 @@ fig4_12 <- function(path, run_dir) {
   e <- utils::read.csv(file.path(run_dir, "epochs.csv"))
   new_figure(path)
   on.exit(grDevices::dev.off())
-  graphics::plot(e$epoch, e$train_acc, type = "o", col = c0, pch = 16,
-                 cex = 0.6, lwd = 1.5, ylim = c(0, 1), yaxs = "i",
-                 xlab = "epochs", ylab = "accuracy", xaxt = "n",
-                 main = "Fig. 4-12: accuracy")
-  graphics::axis(1, at = epoch_ticks(max(e$epoch)))
-  graphics::lines(e$epoch, e$test_acc, type = "o", col = c1, pch = 15,
-                  cex = 0.6, lwd = 1.5, lty = 2)
-  graphics::legend("bottomright", legend = c("train acc", "test acc"),
-                   col = c(c0, c1), lty = c(1, 2), pch = c(16, 15), lwd = 1.5,
-                   bg = "white", box.col = "grey80", inset = 0.02, cex = 0.9)
+  accuracy_curves(e$epoch, e$train_acc, e$test_acc)
   invisible(path)
 }
 
-#' Train briefly with the command line (Rscript r/train.R) into run_dir
+#' A training run's curves.png: figures 4-11 and 4-12 side by side
 #'
-#' @param run_dir Output directory, replaced if present.
-#' @param here This file's directory.
-#' @return run_dir.
+#' 1000 x 400 pixels at 100 dpi, as python/figures.py's curves().
+#'
+#' @param path PNG file to write.
+#' @param iters,losses Iteration numbers and losses.
+#' @param epochs,train_acc,test_acc Evaluation numbers and accuracies.
+#' @param subtitle Overall title.
+#' @return path, invisibly.
+curves <- function(path, iters, losses, epochs, train_acc, test_acc,
+                   subtitle) {
+  new_figure(path, width = 1000L, height = 400L)
+  on.exit(grDevices::dev.off())
+  graphics::par(mfrow = c(1L, 2L), oma = c(0, 0, 1.6, 0))
+  loss_curve(iters, losses)
+  accuracy_curves(epochs, train_acc, test_acc)
+  graphics::mtext(subtitle, outer = TRUE, cex = 0.9, line = 0.2)
+  invisible(path)
+}
+
+# Train briefly with the command line (Rscript r/train.R) into run_dir,
+# replaced if present; here is this file's directory.
 small_run <- function(run_dir, here) {
   unlink(run_dir, recursive = TRUE)
   status <- system2(file.path(R.home("bin"), "Rscript"),

@@ -25,7 +25,7 @@ local({
     "two_layer_net", "simple_net",
     "suite/fixtures_io", "suite/tolerance", "suite/cases", "suite/bad_inputs",
     "mnist", "suite/download", "suite/checkpoint", "suite/train_state",
-    "plots", "suite/run_files", "suite/train_cli", "train"
+    "figures", "suite/progress", "suite/run_files", "suite/train_cli", "train"
   )
   target <- parent.env(environment())
   for (module in modules) {

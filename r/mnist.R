@@ -4,6 +4,7 @@
 # doubles); normalize() scales one batch or evaluation chunk at a time.
 
 idx_magic <- c(images = 2051L, labels = 2049L) # ubyte, 3 dims / 1 dim
+gzip_magic <- as.raw(c(0x1f, 0x8b))
 idx_stems <- c(train_images = "train-images-idx3-ubyte",
                train_labels = "train-labels-idx1-ubyte",
                test_images = "t10k-images-idx3-ubyte",
@@ -21,51 +22,89 @@ sha256_file <- function(path) {
   digest::digest(file = path, algo = "sha256", serialize = FALSE)
 }
 
-#' Read and check an IDX ubyte file (plain or gzip, told by its magic bytes)
+#' The content of a file (gunzipped if it starts with the gzip magic)
 #'
-#' Never allocates more than the file holds: the header's promise is
-#' checked against the file's length (plain) or the gzip trailer's record
-#' first. gzfile() only warns about a corrupt stream and reads a truncated
-#' one silently, so warnings are errors and the trailer's length is checked
-#' against what was read. (gzfile() checks the CRC-32 but not the length
-#' after it: junk between the two passes, where Python refuses the file.)
+#' Read in pieces of 1 MB, as many as the file or stream holds, whatever an
+#' IDX header or gzip trailer claims; kept in pieces because R cannot drop
+#' the header from one 47 MB raw vector without a 188 MB index.
+#' gzfile() only warns about a corrupt stream and reads a truncated one
+#' silently, so warnings are errors and the length the gzip trailer records
+#' is checked against what was read.
 #'
 #' @param path File path.
-#' @param magic idx_magic[["images"]] or idx_magic[["labels"]].
-#' @return list(dims = integer, payload = raw, sha256 = character).
-read_idx <- function(path, magic) {
+#' @return list(pieces = list of raw vectors, sha256 = the file's SHA-256).
+read_content <- function(path) {
   if (!file.exists(path) || dir.exists(path)) idx_error(path, "file not found")
-  kind <- if (magic == idx_magic[["images"]]) "image" else "label"
-  size <- file.size(path)
   failed <- function(e) idx_error(path, "cannot read (%s)", conditionMessage(e))
-  gz <- tryCatch(identical(readBin(path, "raw", 2L), as.raw(c(0x1f, 0x8b))),
+  gz <- tryCatch(identical(readBin(path, "raw", 2L), gzip_magic),
                  error = failed, warning = failed)
   con <- if (gz) gzfile(path, "rb") else file(path, "rb")
   on.exit(close(con))
-  read <- function(n) {
-    stream_error <- function(e) {
-      idx_error(path, "corrupt or truncated gzip stream (%s)",
-                conditionMessage(e))
-    }
-    tryCatch(readBin(con, "raw", n), error = stream_error,
-             warning = stream_error)
+  stream_error <- function(e) {
+    idx_error(path, "corrupt or truncated gzip stream (%s)",
+              conditionMessage(e))
   }
-  first <- read(4L)
-  if (length(first) < 4L) {
+  pieces <- list()
+  repeat {
+    piece <- tryCatch(readBin(con, "raw", 2^20), error = stream_error,
+                      warning = stream_error)
+    pieces[[length(pieces) + 1L]] <- piece
+    if (length(piece) < 2^20) break
+  }
+  size <- sum(lengths(pieces))
+  trailer <- if (gz) gzip_trailer(path) else size
+  if (!identical(size %% 2^32, trailer %% 2^32)) {
+    idx_error(path, paste("corrupt or truncated gzip stream (it holds %.0f",
+                          "bytes, its trailer records %s)"), size,
+              if (is.na(trailer)) "nothing: too short" else format(trailer))
+  }
+  list(pieces = pieces, sha256 = sha256_file(path))
+}
+
+# The uncompressed length (mod 2^32) a gzip file's trailer records, or NA.
+gzip_trailer <- function(path) {
+  size <- file.size(path)
+  if (size < 18) return(NA_real_)
+  con <- file(path, "rb")
+  on.exit(close(con))
+  seek(con, size - 4)
+  sum(as.numeric(readBin(con, "raw", 4L)) * 256^(0:3))
+}
+
+#' Check magic, header and payload length of an IDX ubyte file's content
+#'
+#' The header's promise is checked against the content's length before any
+#' array is made.
+#'
+#' @param pieces The file's content, from read_content().
+#' @param path File path, for messages.
+#' @param magic idx_magic[["images"]] or idx_magic[["labels"]].
+#' @return list(dims = integer, payload = raw).
+parse_idx <- function(pieces, path, magic) {
+  kind <- if (magic == idx_magic[["images"]]) "image" else "label"
+  ndim <- magic %% 256L
+  size <- sum(lengths(pieces))
+  data <- pieces[[1L]] # the header, or all of a file too short for one
+  if (size < 4L) {
     idx_error(path, "truncated: %d bytes, too short for an IDX magic number",
-              length(first))
+              size)
   }
-  found <- sum(as.numeric(first) * 256^(3:0))
+  found <- sum(as.numeric(data[1:4]) * 256^(3:0))
   if (found != magic) {
     idx_error(path, "bad magic number %.0f (expected %d for an IDX %s file)",
               found, magic, kind)
   }
-  ndim <- magic %% 256L
-  header <- 4 + 4 * ndim
-  dims <- idx_dims(read(4L * ndim), ndim, path)
+  header <- 4L + 4L * ndim
+  if (size < header) {
+    idx_error(path, "truncated header: %d bytes, need %d", size, header)
+  }
+  dims <- colSums(matrix(as.numeric(data[5:header]), 4L) * 256^(3:0))
+  if (any(dims > .Machine$integer.max)) {
+    idx_error(path, "invalid header: dimension %.0f is more than 2^31 - 1",
+              dims[dims > .Machine$integer.max][1L])
+  }
   need <- prod(dims)
-  have <- if (gz) gzip_data_size(path, size, header, need, read) else
-    size - header
+  have <- size - header
   if (have < need) {
     idx_error(path, "truncated: header promises %s = %.0f bytes of %s data, %s",
               paste(dims, collapse = " x "), need, kind,
@@ -75,62 +114,8 @@ read_idx <- function(path, magic) {
     idx_error(path, "%.0f unexpected bytes after the %.0f bytes of %s data",
               have - need, need, kind)
   }
-  payload <- read(need)
-  extra <- if (gz) count_rest(read) else 0
-  if (length(payload) < need || extra > 0) {
-    idx_error(path, paste("corrupt or truncated gzip stream (it holds %.0f",
-                          "bytes, the header and its trailer say %.0f)"),
-              header + length(payload) + extra, header + need)
-  }
-  list(dims = as.integer(dims), payload = payload, sha256 = sha256_file(path))
-}
-
-# The number of data bytes after the header of a gzip IDX file: the
-# trailer's record (mod 2^32) when it agrees with the header's need; else
-# the stream (read(n) after the header) is read to its end to tell a wrong
-# header (the caller reports it) from a corrupt or truncated stream.
-gzip_data_size <- function(path, size, header, need, read) {
-  trailer <- NA_real_
-  if (size >= 18) {
-    con <- file(path, "rb")
-    seek(con, size - 4)
-    trailer <- sum(as.numeric(readBin(con, "raw", 4L)) * 256^(0:3))
-    close(con)
-  }
-  if (identical(need, (trailer - header) %% 2^32)) return(need)
-  have <- count_rest(read)
-  if (!identical((header + have) %% 2^32, trailer)) {
-    idx_error(path, paste("corrupt or truncated gzip stream (it holds %.0f",
-                          "bytes, its trailer records %s)"),
-              header + have,
-              if (is.na(trailer)) "nothing: too short" else format(trailer))
-  }
-  have
-}
-
-# The extents of an IDX header (unsigned, as exact doubles), each checked
-# to be at most 2^31 - 1 (R's limit).
-idx_dims <- function(bytes, ndim, path) {
-  if (length(bytes) < 4L * ndim) {
-    idx_error(path, "truncated header: %d bytes, need %d",
-              4L + length(bytes), 4L + 4L * ndim)
-  }
-  dims <- colSums(matrix(as.numeric(bytes), 4L) * 256^(3:0))
-  if (any(dims > .Machine$integer.max)) {
-    idx_error(path, "invalid header: dimension %.0f is more than 2^31 - 1",
-              dims[dims > .Machine$integer.max][1L])
-  }
-  dims
-}
-
-# Read a stream to its end in pieces of 1 MB; the number of bytes read.
-count_rest <- function(read) {
-  total <- 0
-  repeat {
-    got <- length(read(2^20))
-    total <- total + got
-    if (got < 2^20) return(total)
-  }
+  pieces[[1L]] <- data[-seq_len(header)]
+  list(dims = as.integer(dims), payload = unlist(pieces))
 }
 
 #' Images of an IDX3 file as a raw matrix, one image per row (as Python)
@@ -138,7 +123,8 @@ count_rest <- function(read) {
 #' @param path File path.
 #' @return list(images = raw n x (rows * cols) matrix, image_shape, sha256).
 read_images <- function(path) {
-  idx <- read_idx(path, idx_magic[["images"]])
+  content <- read_content(path)
+  idx <- parse_idx(content$pieces, path, idx_magic[["images"]])
   if (prod(idx$dims[2:3]) > .Machine$integer.max) {
     idx_error(path, "images of %d x %d pixels: more than 2^31 - 1 per image",
               idx$dims[2L], idx$dims[3L])
@@ -146,7 +132,7 @@ read_images <- function(path) {
   # IDX is row-major: R reads each image into a column, then transposes.
   images <- idx$payload
   dim(images) <- c(idx$dims[2L] * idx$dims[3L], idx$dims[1L])
-  list(images = t(images), image_shape = idx$dims[2:3], sha256 = idx$sha256)
+  list(images = t(images), image_shape = idx$dims[2:3], sha256 = content$sha256)
 }
 
 #' Labels of an IDX1 file as 0-based integer codes, checked to lie in 0..9
@@ -154,12 +140,23 @@ read_images <- function(path) {
 #' @param path File path.
 #' @return list(labels = integer vector, sha256).
 read_labels <- function(path) {
-  idx <- read_idx(path, idx_magic[["labels"]])
+  content <- read_content(path)
+  idx <- parse_idx(content$pieces, path, idx_magic[["labels"]])
   labels <- as.integer(idx$payload)
   if (length(labels) > 0L && max(labels) > 9L) {
     idx_error(path, "label %d outside 0..9", max(labels))
   }
-  list(labels = labels, sha256 = idx$sha256)
+  list(labels = labels, sha256 = content$sha256)
+}
+
+# stem.gz or stem in data_dir (gzip is told from the content, not the name).
+find_file <- function(data_dir, stem) {
+  found <- file.path(data_dir, paste0(stem, c(".gz", "")))
+  found <- found[file.exists(found) & !dir.exists(found)]
+  if (!length(found)) {
+    idx_error(file.path(data_dir, stem), "file not found (nor with .gz)")
+  }
+  found[[1L]]
 }
 
 #' Read and cross-check the four IDX files (.gz or not) of a directory
@@ -168,14 +165,7 @@ read_labels <- function(path) {
 #' @return list(x_train, t_train, x_test, t_test, image_shape, files); x_*
 #'   raw matrices with one image per row, t_* 0-based integer codes.
 load_dataset <- function(data_dir) {
-  paths <- vapply(idx_stems, function(stem) {
-    found <- file.path(data_dir, paste0(stem, c(".gz", "")))
-    found <- found[file.exists(found) & !dir.exists(found)]
-    if (!length(found)) {
-      idx_error(file.path(data_dir, stem), "file not found (nor with .gz)")
-    }
-    found[[1L]]
-  }, "")
+  paths <- vapply(idx_stems, find_file, "", data_dir = data_dir)
   train <- read_images(paths[["train_images"]])
   t_train <- read_labels(paths[["train_labels"]])
   test <- read_images(paths[["test_images"]])
@@ -226,16 +216,6 @@ normalize <- function(x) {
   y <- as.integer(x) / 255
   dim(y) <- dim(x)
   y
-}
-
-#' One-hot rows (a double matrix) for 0-based label codes
-#'
-#' @param labels Integer codes 0..n_classes-1.
-#' @param n_classes Number of classes.
-one_hot <- function(labels, n_classes = 10L) {
-  out <- matrix(0, length(labels), n_classes)
-  out[cbind(seq_along(labels), labels + 1L)] <- 1
-  out
 }
 
 #' The directory of a dataset ("fashion-mnist" or "mnist") by default

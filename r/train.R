@@ -189,10 +189,9 @@ write_outputs <- function(run, args, flags, data, final, diverged,
   ev <- run$evals
   if (!is.null(final)) {
     with_atomic_path(file.path(run$out, "curves.png"), function(tmp) {
-      plot_curves(tmp, seq_along(run$losses) - 1L, run$losses, ev[, 1L],
-                  ev[, 3L], ev[, 4L],
-                  sprintf("R | %s | seed %d | %d iterations | grad %s",
-                          args$dataset, args$seed, args$iters, args$grad))
+      curves(tmp, seq_along(run$losses) - 1L, run$losses, ev[, 1L], ev[, 3L],
+             ev[, 4L], sprintf("R | %s | seed %d | %d iterations | grad %s",
+                               args$dataset, args$seed, args$iters, args$grad))
     })
   }
   status <- if (is.null(final)) {

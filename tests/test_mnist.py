@@ -13,6 +13,7 @@ import pytest
 
 from python import mnist
 from python.mnist import IdxError, load_dataset, read_images, read_labels, write_idx
+from python.suite import download
 
 FASHION = Path(mnist.FASHION_MNIST_DIR)
 # SHA-256 of the Fashion-MNIST files installed here (a repackaging: their gzip bytes, and so their
@@ -51,12 +52,10 @@ def test_real_fashion_mnist_loads_with_recorded_checksums():
     assert data.x_train.max() == 255 and data.x_train.min() == 0
 
 
-def test_normalize_and_one_hot():
+def test_normalize():
     x = np.array([[0, 1, 128, 255]], dtype=np.uint8)
     assert mnist.normalize(x).tolist() == [[0.0, 1 / 255, 128 / 255, 1.0]]
     assert mnist.normalize(x).dtype == np.float64
-    oh = mnist.one_hot(np.array([2, 0], dtype=np.uint8))
-    assert oh.shape == (2, 10) and oh[0, 2] == 1 and oh[1, 0] == 1 and oh.sum() == 2
 
 
 @pytest.mark.parametrize("compress", [False, True])
@@ -190,7 +189,7 @@ def refused_url() -> str:
 def test_download_falls_through_403_503_and_refused(server, tmp_path):
     base, sums = server
     mirrors = [f"{base}/403/", f"{base}/503/", refused_url(), f"{base}/good/"]
-    got = mnist.download_mnist(tmp_path / "dl", mirrors, sums, log=False)
+    got = download.download_mnist(tmp_path / "dl", mirrors, sums, log=False)
     for name, path in got.items():
         assert hashlib.sha256(path.read_bytes()).hexdigest() == sums[name]
     first = sorted(sums)[0]
@@ -202,7 +201,7 @@ def test_download_falls_through_403_503_and_refused(server, tmp_path):
 
 def test_wrong_checksum_is_rejected_then_next_mirror_used(server, tmp_path):
     base, sums = server
-    mnist.download_mnist(tmp_path / "dl", [f"{base}/wrong/", f"{base}/good/"], sums, log=False)
+    download.download_mnist(tmp_path / "dl", [f"{base}/wrong/", f"{base}/good/"], sums, log=False)
     for name, digest in sums.items():
         assert hashlib.sha256((tmp_path / "dl" / name).read_bytes()).hexdigest() == digest
     assert sum(p.startswith("/wrong/") for p in Handler.log) == len(sums)
@@ -212,25 +211,25 @@ def test_no_valid_mirror_leaves_nothing(server, tmp_path):
     base, sums = server
     match = r"no mirror served a valid copy(.|\n)*SHA-256 [0-9a-f]{64} != expected"
     with pytest.raises(IdxError, match=match):
-        mnist.download_mnist(tmp_path / "dl", [f"{base}/wrong/", f"{base}/403/"], sums, log=False)
+        download.download_mnist(tmp_path / "dl", [f"{base}/wrong/", f"{base}/403/"], sums, log=False)
     assert list((tmp_path / "dl").iterdir()) == []
 
 
 def test_valid_existing_file_is_not_fetched_again(server, tmp_path):
     base, sums = server
-    mnist.download_mnist(tmp_path / "dl", [f"{base}/good/"], sums, log=False)
+    download.download_mnist(tmp_path / "dl", [f"{base}/good/"], sums, log=False)
     n = len(Handler.log)
     (tmp_path / "dl" / sorted(sums)[0]).write_bytes(b"damaged")
-    mnist.download_mnist(tmp_path / "dl", [f"{base}/good/"], sums, log=False)
+    download.download_mnist(tmp_path / "dl", [f"{base}/good/"], sums, log=False)
     assert Handler.log[n:] == [f"/good/{sorted(sums)[0]}"]  # only the damaged file is fetched again
 
 
 def test_mirror_list_from_environment(monkeypatch):
-    monkeypatch.setenv(mnist.MIRRORS_ENV, "http://a/x, http://b/y/")
-    assert mnist.mirror_list() == ["http://a/x/", "http://b/y/"]
-    monkeypatch.delenv(mnist.MIRRORS_ENV)
-    assert mnist.mirror_list() == list(mnist.DEFAULT_MIRRORS)
-    assert len(mnist.MNIST_SHA256) == 4 and all(len(v) == 64 for v in mnist.MNIST_SHA256.values())
+    monkeypatch.setenv(download.MIRRORS_ENV, "http://a/x, http://b/y/")
+    assert download.mirror_list() == ["http://a/x/", "http://b/y/"]
+    monkeypatch.delenv(download.MIRRORS_ENV)
+    assert download.mirror_list() == list(download.DEFAULT_MIRRORS)
+    assert len(download.MNIST_SHA256) == 4 and all(len(v) == 64 for v in download.MNIST_SHA256.values())
 
 
 def test_huge_header_dimensions_are_refused_without_allocating(tmp_path):
@@ -260,4 +259,4 @@ def test_gzip_trailer_cut_or_wrong_is_an_error(tmp_path, cut, problem):
 def test_download_directory_that_cannot_be_made_is_named(tmp_path):
     (tmp_path / "taken").write_text("a file, not a directory")
     with pytest.raises(IdxError, match=r"taken: cannot create the download directory"):
-        mnist.download_mnist(tmp_path / "taken", [], {"x.gz": "0" * 64}, log=False)
+        download.download_mnist(tmp_path / "taken", [], {"x.gz": "0" * 64}, log=False)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import python.suite.run_files as rf
-from python.plots import Progress
 from python.rng import M1, M2, Rng
 from python.suite.checkpoint import decode_checkpoint, encode_checkpoint, load_checkpoint
 from python.suite.errors import CheckpointError, DataFileError, DivergedError, OutputExistsError
+from python.suite.progress import Progress
 from python.suite.run_files import Run
 from python.suite.train_state import TrainState, check_state_fits, decode_state, encode_state, load_state
 

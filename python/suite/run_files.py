@@ -15,7 +15,7 @@ from python.suite.errors import CheckpointError, DataFileError, DivergedError, O
 from python.suite.train_state import Eval, TrainState, check_state_fits, encode_state, load_state
 
 if TYPE_CHECKING:
-    from python.plots import Progress
+    from python.suite.progress import Progress
 
 RUN_FILES = ("run.json", "metrics.csv", "epochs.csv", "summary.json", "checkpoint.bin", "curves.png")
 

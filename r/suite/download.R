@@ -1,5 +1,5 @@
 # Checksummed downloads of the MNIST files from a list of mirrors, for
-# --download. Mirrors python/mnist.py's download_mnist.
+# --download. Mirrors python/suite/download.py.
 
 # SHA-256 of the canonical MNIST .gz files (tensorflow-datasets' values).
 mnist_sha256 <- c(
@@ -26,12 +26,8 @@ mirror_list <- function() {
   ifelse(endsWith(env, "/"), env, paste0(env, "/"))
 }
 
-#' Download url into dest atomically if its SHA-256 matches
-#'
-#' @param url URL.
-#' @param dest Destination file.
-#' @param sha256 Expected hex digest.
-#' @return NULL on success, else the reason for failure.
+# Download url into dest atomically if its SHA-256 matches; NULL on success,
+# else the reason for failure.
 fetch <- function(url, dest, sha256) {
   tmp <- tempfile(paste0(".", basename(dest), "."), dirname(dest), ".part")
   on.exit(unlink(tmp))
@@ -46,11 +42,8 @@ fetch <- function(url, dest, sha256) {
   NULL
 }
 
-#' Fetch one file from the first mirror serving its bytes (SHA-256), or
-#' fail naming dest and every failure
-#'
-#' @param name File name (appended to each mirror's URL).
-#' @param dest,sha256,mirrors,log As download_mnist().
+# Fetch one file (name, appended to each mirror's URL) from the first mirror
+# serving its bytes, or fail naming dest and every failure.
 fetch_from_mirrors <- function(name, dest, sha256, mirrors, log) {
   failures <- character()
   for (base in mirrors) {

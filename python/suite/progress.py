@@ -1,21 +1,14 @@
-"""Run reporting: the progress display, and curves.png (the book's figures 4-11 and 4-12).
+"""The progress display of a training run: a tqdm bar on a terminal, plain lines otherwise.
 
-r/plots.R draws the same figure (same size, titles, labels, colours and line styles) with base R
-and prints the same progress lines.
+r/suite/progress.R prints the same plain lines.
 """
 
 import shutil
 import sys
 import time
-from collections.abc import Sequence
-from pathlib import Path
 
-from matplotlib.figure import Figure  # Figure.savefig renders with Agg: no display, no pyplot state
 from tqdm import tqdm
 
-TRAIN_COLOUR, TEST_COLOUR = "#1f77b4", "#ff7f0e"  # matplotlib's C0 and C1, used by the book's plots
-WIDTH_IN, HEIGHT_IN, DPI = 10.0, 4.0, 100
-LOSS_TITLE, ACC_TITLE = "Training loss (fig. 4-11)", "Accuracy (fig. 4-12)"
 LINE_EVERY_SECONDS = 30.0
 
 
@@ -64,30 +57,3 @@ class Progress:
         """Close the bar, if any."""
         if self.bar is not None:
             self.bar.close()
-
-
-def epoch_ticks(last: int) -> list[int]:
-    """Whole-epoch ticks 0, k, 2k, ... (at most 9), the same in r/plots.R."""
-    step = max(1, -(-last // 8))
-    return list(range(0, last + 1, step))
-
-
-def plot_curves(path: str | Path, iters: Sequence[int], losses: Sequence[float],
-                epochs: Sequence[int], train_acc: Sequence[float], test_acc: Sequence[float],
-                subtitle: str = "") -> None:
-    """Draw the loss curve and the train/test accuracy curves into a PNG file at path."""
-    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    ax_loss.plot(iters, losses, color=TRAIN_COLOUR, linewidth=0.6)
-    ax_loss.set(title=LOSS_TITLE, xlabel="iteration", ylabel="loss")
-    ax_loss.set_ylim(bottom=0)
-    ax_acc.plot(epochs, train_acc, color=TRAIN_COLOUR, marker="o", markersize=3, label="train acc")
-    ax_acc.plot(epochs, test_acc, color=TEST_COLOUR, marker="s", markersize=3, linestyle="--",
-                label="test acc")
-    ax_acc.set(title=ACC_TITLE, xlabel="epochs", ylabel="accuracy", ylim=(0.0, 1.0))
-    ax_acc.set_xticks(epoch_ticks(max(epochs, default=0)))
-    ax_acc.legend(loc="lower right")
-    if subtitle:
-        fig.suptitle(subtitle, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, format="png")
