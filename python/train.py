@@ -2,7 +2,8 @@
 
 Same flags, same numbers as ``Rscript r/train.R``. train() is the book's loop; the run's files follow
 docs/robust_training.md: run.json first, a checkpoint every eval_every iterations, --resume DIR, the
-stop on divergence (exit 3), ^C (exit 130), one-line errors for bad flags and files (exit 2).
+stop on divergence (exit 3), ^C (exit 130), one-line errors for bad flags and files (exit 2). The
+set-up and summary.json: python/suite/train_setup.py.
 """
 # ruff: noqa: E402
 # (the BLAS setting below must come before numpy's import)
@@ -27,27 +28,20 @@ if __name__ == "__main__":
     signal.signal(signal.SIGINT, _early_sigint)
 
 import argparse
-import json
 import math
-import platform
 import time
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 
-from python.figures import curves
-from python.mnist import MnistData, default_data_dir, load_dataset, normalize
+from python.mnist import MnistData, normalize
 from python.optimizer import sgd_update
 from python.rng import Rng
-from python.suite import run_files
-from python.suite.checkpoint import atomic_path, load_weights, write_atomic
-from python.suite.download import download_mnist
-from python.suite.errors import CheckpointError, DivergedError, DlfsError, InputError, NumericalError
+from python.suite.errors import DivergedError, DlfsError, NumericalError
 from python.suite.progress import Progress
 from python.suite.run_files import Run
-from python.suite.train_cli import COMMAND, parse_args, recorded_flags
-from python.suite.train_state import TrainState
+from python.suite.train_cli import COMMAND, parse_args
+from python.suite.train_setup import start_fresh, start_resume, write_outputs
 from python.two_layer_net import TwoLayerNet
 
 EVAL_CHUNK = 500  # images scaled and predicted at a time: a float64 copy of the whole set would be 440 MB
@@ -90,92 +84,6 @@ def train(net: TwoLayerNet, data: MnistData, batch_rng: Rng, args: argparse.Name
         if (i + 1) % args.eval_every == 0 or i + 1 == args.iters:
             run.save_checkpoint(net.params, [*batch_rng.s1, *batch_rng.s2])
     return run
-
-
-def load_data(args: argparse.Namespace) -> MnistData:
-    """The four files of data_dir, the training set cut to --train-limit, checked against --batch-size."""
-    data = load_dataset(args.data_dir)
-    n = data.x_train.shape[0]
-    if args.train_limit is not None:
-        if args.train_limit > n:
-            raise InputError(f"--train-limit {args.train_limit} exceeds the {n} training images in "
-                             f"{args.data_dir}")
-        data.x_train, data.t_train = data.x_train[:args.train_limit], data.t_train[:args.train_limit]
-        n = args.train_limit
-    if args.batch_size > n:
-        raise InputError(f"--batch-size {args.batch_size} exceeds the {n} training images"
-                         f"{' (after --train-limit)' if args.train_limit is not None else ''}")
-    return data
-
-
-def start_fresh(args: argparse.Namespace) -> tuple[Path, dict, MnistData, TwoLayerNet, TrainState]:
-    """Check --out, load the data and the net, write run.json; args' flags are resolved in place."""
-    args.out = os.path.abspath(args.out or f"runs/{datetime.now():%Y%m%d-%H%M%S}-python-seed{args.seed}")
-    out = Path(args.out)
-    earlier = run_files.guard_out_dir(out, args.force)
-    args.data_dir = os.path.abspath(args.data_dir or default_data_dir(args.dataset))
-    if args.download:
-        download_mnist(args.data_dir, log=not args.quiet)
-    data = load_data(args)
-    args.eval_every = args.eval_every or max(1, data.x_train.shape[0] // args.batch_size)
-    net = TwoLayerNet(data.x_train.shape[1], args.hidden, 10, args.weight_init_std, seed=args.seed)
-    if args.checkpoint_in:
-        weights = load_weights(args.checkpoint_in)
-        try:
-            net.params = weights
-        except InputError as err:
-            raise CheckpointError(f"{args.checkpoint_in}: does not fit the net: {err}") from err
-    flags = dict(vars(args))
-    run_files.start_out_dir(out, earlier, flags, {key: f["sha256"] for key, f in data.files.items()})
-    batch_rng = Rng(args.seed + 1)
-    return out, flags, data, net, TrainState(net.params, 0, [*batch_rng.s1, *batch_rng.s2], [], [])
-
-
-def start_resume(args: argparse.Namespace) -> tuple[Path, dict, MnistData, TwoLayerNet, TrainState] | None:
-    """Take the flags from DIR/run.json, check the data and the checkpoint; None if the run is complete."""
-    out = Path(os.path.abspath(args.resume))
-    body = run_files.read_run_json(out)
-    resumed = recorded_flags(body["flags"], out / "run.json")
-    if resumed.eval_every is None or resumed.data_dir is None:
-        raise CheckpointError(f"{out / 'run.json'}: flags eval_every and data_dir must be resolved")
-    vars(args).update({**vars(resumed), "out": str(out), "quiet": args.quiet, "resume": str(out)})
-    data = load_data(args)
-    net = TwoLayerNet(data.x_train.shape[1], args.hidden, 10, args.weight_init_std, seed=args.seed)
-    state = run_files.resume_state(out, body, data.files, vars(args), net.shapes)
-    net.params = state.params
-    if state.iterations_done == args.iters and run_files.run_status(out) == "complete":
-        print(f"{out}: the run is already complete ({args.iters} iterations); nothing to do")
-        return None
-    if not args.quiet:
-        print(f"resuming {out} at iteration {state.iterations_done} of {args.iters}", flush=True)
-    return out, {**body["flags"], "out": str(out)}, data, net, state
-
-
-def write_outputs(run: Run, args: argparse.Namespace, flags: dict, data: MnistData,
-                  final: tuple[float, float] | None, resumed_from: int | None, timing: dict) -> dict:
-    """curves.png (complete runs) and summary.json, each through a temporary file and a rename."""
-    if final is not None:
-        with atomic_path(run.out / "curves.png") as tmp:
-            curves(tmp, range(len(run.losses)), run.losses, [e[0] for e in run.evals],
-                   [e[2] for e in run.evals], [e[3] for e in run.evals],
-                   f"python | {args.dataset} | seed {args.seed} | {args.iters} iterations | grad {args.grad}")
-    status = {"status": "complete"} if run.diverged is None else {
-        "status": "diverged", "diverged_at": run.diverged[0], "diverged_loss": str(run.diverged[1])}
-    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-    summary = {
-        **status, "resumed_from": resumed_from,
-        "flags": flags, "batch_generator": f"Rng({args.seed + 1})",
-        "versions": {"language": "python", "python": platform.python_version(), "numpy": np.__version__,
-                     "blas": f"{blas.get('name')} {blas.get('version')}", "platform": platform.platform()},
-        "data": {"dir": str(Path(args.data_dir).resolve()), "train_size": int(data.x_train.shape[0]),
-                 "test_size": int(data.x_test.shape[0]), "image_shape": list(data.image_shape),
-                 "files": data.files},
-        "final_train_acc": final[0] if final else None, "final_test_acc": final[1] if final else None,
-        "final_loss": run.losses[-1] if run.losses else None, "evaluations": len(run.evals),
-        "timing": timing, "outputs": [name for name in run_files.RUN_FILES if name != "curves.png" or final],
-    }
-    write_atomic(run.out / "summary.json", json.dumps(summary, indent=2) + "\n")
-    return summary
 
 
 def run_training(args: argparse.Namespace, run: Run) -> dict | None:

@@ -25,7 +25,8 @@ local({
     "two_layer_net", "simple_net",
     "suite/fixtures_io", "suite/tolerance", "suite/cases", "suite/bad_inputs",
     "mnist", "suite/download", "suite/checkpoint", "suite/train_state",
-    "figures", "suite/progress", "suite/run_files", "suite/train_cli", "train"
+    "figures", "suite/progress", "suite/run_files", "suite/train_cli",
+    "suite/train_setup", "train"
   )
   target <- parent.env(environment())
   for (module in modules) {
