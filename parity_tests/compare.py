@@ -5,7 +5,7 @@ from typing import Any
 import numpy as np
 
 from parity_tests.r_bridge import CaseError
-from python.suite.tolerance import Verdict, bound_of, compare, log_relative_error, ulp, unit_of
+from python.suite.tolerance import Verdict, bound_of, compare, log_relative_error, ulp, unit_of, worst_of
 
 COMPARISONS = {"py_exact": "Python vs exact", "r_exact": "R vs exact", "py_r": "Python vs R"}
 
@@ -69,11 +69,7 @@ def cross_verdict(py: Any, r: Any, expected: Any, cls: dict, err_scale: Any) -> 
         return failed_verdict(cls, "keys differ")
     verdicts = {k: cross_array(py[k], r[k], expected[k], cls, None if err_scale is None else err_scale[k])
                 for k in expected}
-    key = max(verdicts, key=lambda k: (verdicts[k].ratio, verdicts[k].error))
-    v = verdicts[key]
-    v.digits = min(x.digits for x in verdicts.values())
-    v.where = f"{key}{v.where}" if v.where else ""
-    return v
+    return worst_of(verdicts)
 
 
 def case_verdicts(case: dict, py: Any, r: Any, policy: dict) -> dict[str, Verdict]:

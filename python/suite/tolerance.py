@@ -105,6 +105,11 @@ def compare(got: Any, expected: Any, cls: dict, err_scale: Any = None,
     verdicts = {k: compare_array(got[k], expected[k], cls,
                                  None if err_scale is None else err_scale[k], bitexact)
                 for k in expected}
+    return worst_of(verdicts)
+
+
+def worst_of(verdicts: dict[str, Verdict]) -> Verdict:
+    """The verdict of the worst array of a map (largest ratio to the bound), with the fewest digits of all."""
     key = max(verdicts, key=lambda k: (verdicts[k].ratio, verdicts[k].error))
     v = verdicts[key]
     v.digits = min(x.digits for x in verdicts.values())
