@@ -39,28 +39,6 @@ def sigmoid_grad(x: ArrayLike) -> Array:
     return g - 2.0 * g * d_lost / d
 
 
-def divide(n: Array, d: Array, d_lost: Array) -> tuple[Array, Array]:
-    """n / (d + d_lost) as q + q_lost: the float quotient, and what it lost to first order in d_lost."""
-    q = n / d
-    residual = (n - q * d) - product_error(q, d)  # n - q * d exactly (Sterbenz, then Dekker)
-    return q, (residual - q * d_lost) / d
-
-
-def product_error(a: Array, b: Array) -> Array:
-    """a * b - fl(a * b) exactly (Dekker's product, without overflow for |a|, |b| <= 2)."""
-    p = a * b
-    a_hi, a_lo = veltkamp_split(a)
-    b_hi, b_lo = veltkamp_split(b)
-    return ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
-
-
-def veltkamp_split(a: Array) -> tuple[Array, Array]:
-    """a = hi + lo exactly, each half with at most 26 significant bits, so their products are exact."""
-    scaled = 134217729.0 * a  # Veltkamp: two to the 27th, plus one
-    hi = scaled - (scaled - a)
-    return hi, a - hi
-
-
 def softmax(x: ArrayLike) -> Array:
     """Softmax of a vector, or of each row of a matrix, shifted by the max so it never overflows."""
     x = check_logits(x)
@@ -84,3 +62,29 @@ def mean_squared_error(y: ArrayLike, t: ArrayLike) -> float:
     y, t = check_same_shape(y, t)
     with np.errstate(over="ignore"):  # |y - t| > 1.3e154: the square rounds to Inf, as in R, no warning
         return float(0.5 * np.sum((y - t) ** 2))
+
+
+# The exact-arithmetic steps of sigmoid's correction (error-free transformations, as in double-double
+# libraries).
+
+
+def divide(n: Array, d: Array, d_lost: Array) -> tuple[Array, Array]:
+    """n / (d + d_lost) as q + q_lost: the float quotient, and what it lost to first order in d_lost."""
+    q = n / d
+    residual = (n - q * d) - product_error(q, d)  # n - q * d exactly (Sterbenz, then Dekker)
+    return q, (residual - q * d_lost) / d
+
+
+def product_error(a: Array, b: Array) -> Array:
+    """a * b - fl(a * b) exactly (Dekker's product, without overflow for |a|, |b| <= 2)."""
+    p = a * b
+    a_hi, a_lo = veltkamp_split(a)
+    b_hi, b_lo = veltkamp_split(b)
+    return ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+def veltkamp_split(a: Array) -> tuple[Array, Array]:
+    """a = hi + lo exactly, each half with at most 26 significant bits, so their products are exact."""
+    scaled = 134217729.0 * a  # Veltkamp: two to the 27th, plus one
+    hi = scaled - (scaled - a)
+    return hi, a - hi

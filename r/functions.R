@@ -43,42 +43,6 @@ sigmoid_grad <- function(x) {
   g - 2 * g * d_lost / d
 }
 
-#' n / (d + d_lost) as value + lost
-#'
-#' @param n,d,d_lost Numeric arrays of one shape, |d_lost| much below d.
-#' @return list(value = the float quotient, lost = what it lost, to first
-#'   order in d_lost).
-divide <- function(n, d, d_lost) {
-  q <- n / d
-  # n - q * d exactly (Sterbenz, then Dekker)
-  residual <- (n - q * d) - product_error(q, d)
-  list(value = q, lost = (residual - q * d_lost) / d)
-}
-
-#' a * b - fl(a * b) exactly (Dekker's product)
-#'
-#' @param a,b Numeric arrays of one shape, |a|, |b| <= 2 (no overflow).
-#' @return The rounding error of a * b, same shape.
-product_error <- function(a, b) {
-  p <- a * b
-  a_split <- veltkamp_split(a)
-  b_split <- veltkamp_split(b)
-  ((a_split$hi * b_split$hi - p) + a_split$hi * b_split$lo +
-     a_split$lo * b_split$hi) + a_split$lo * b_split$lo
-}
-
-#' a = hi + lo exactly, each with at most 26 significant bits
-#'
-#' So that products of halves are exact.
-#'
-#' @param a Numeric array.
-#' @return list(hi, lo), each shaped like a.
-veltkamp_split <- function(a) {
-  scaled <- 134217729 * a # Veltkamp: two to the 27th, plus one
-  hi <- scaled - (scaled - a)
-  list(hi = hi, lo = a - hi)
-}
-
 #' Softmax of a vector, or of each row of a matrix, shifted by the max
 #'
 #' The shift by the row maximum means exp never overflows.
@@ -117,4 +81,43 @@ cross_entropy_error <- function(y, t) {
 mean_squared_error <- function(y, t) {
   y <- check_same_shape(y, t) # y as double: integer y - t could overflow
   0.5 * sum((y - t)^2)
+}
+
+# The exact-arithmetic steps of sigmoid's correction (error-free
+# transformations, as in double-double libraries).
+
+#' n / (d + d_lost) as value + lost
+#'
+#' @param n,d,d_lost Numeric arrays of one shape, |d_lost| much below d.
+#' @return list(value = the float quotient, lost = what it lost, to first
+#'   order in d_lost).
+divide <- function(n, d, d_lost) {
+  q <- n / d
+  # n - q * d exactly (Sterbenz, then Dekker)
+  residual <- (n - q * d) - product_error(q, d)
+  list(value = q, lost = (residual - q * d_lost) / d)
+}
+
+#' a * b - fl(a * b) exactly (Dekker's product)
+#'
+#' @param a,b Numeric arrays of one shape, |a|, |b| <= 2 (no overflow).
+#' @return The rounding error of a * b, same shape.
+product_error <- function(a, b) {
+  p <- a * b
+  a_split <- veltkamp_split(a)
+  b_split <- veltkamp_split(b)
+  ((a_split$hi * b_split$hi - p) + a_split$hi * b_split$lo +
+     a_split$lo * b_split$hi) + a_split$lo * b_split$lo
+}
+
+#' a = hi + lo exactly, each with at most 26 significant bits
+#'
+#' So that products of halves are exact.
+#'
+#' @param a Numeric array.
+#' @return list(hi, lo), each shaped like a.
+veltkamp_split <- function(a) {
+  scaled <- 134217729 * a # Veltkamp: two to the 27th, plus one
+  hi <- scaled - (scaled - a)
+  list(hi = hi, lo = a - hi)
 }
