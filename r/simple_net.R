@@ -45,20 +45,8 @@ predict.SimpleNet <- function(object, x, ...) {
   scores(x, object$W)
 }
 
-# loss() dispatches on the net: two_layer_net.R (sourced just before this
-# file by load.R) defines loss(net, x, t, params) for a TwoLayerNet, which
-# becomes the default method of the generic defined here, so that every
-# object but a SimpleNet reaches it exactly as before.
-loss.default <- loss # nolint: object_name_linter.
-
-#' Loss of a net: cross-entropy of its predictions (an S3 generic)
-#'
-#' @param net A SimpleNet, or a TwoLayerNet (the default method).
-#' @param ... x, t and the method's own arguments.
-#' @return The loss.
-loss <- function(net, ...) {
-  UseMethod("loss")
-}
+# loss() is the generic of r/two_layer_net.R, whose default method is the
+# TwoLayerNet's.
 
 #' Cross-entropy of softmax(x W)
 #'

@@ -82,13 +82,25 @@ predict.TwoLayerNet <- function(object, x, params = object$params, ...) {
   if (is.matrix(x)) y else y[1L, ]
 }
 
-#' Cross-entropy error of the predictions
+#' Loss of a net: the cross-entropy of its predictions (an S3 generic)
+#'
+#' @param net A TwoLayerNet (the default method) or a SimpleNet.
+#' @param ... x, t and the method's own arguments.
+#' @return The loss.
+loss <- function(net, ...) {
+  UseMethod("loss")
+}
+
+#' Cross-entropy error of a TwoLayerNet's predictions
+#'
+#' The default method: any object but a SimpleNet comes here, and predict()
+#' refuses what is not a net.
 #'
 #' @inheritParams predict.TwoLayerNet
 #' @param net A TwoLayerNet.
 #' @param t One-hot rows or 0-based class codes.
 #' @return The loss.
-loss <- function(net, x, t, params = net$params) {
+loss.default <- function(net, x, t, params = net$params) { # nolint
   y <- predict(net, x, params)
   cross_entropy_error(y, t)
 }
