@@ -124,8 +124,9 @@ def run_training(args: argparse.Namespace, run: Run) -> dict | None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; the exit status: 0 done, 2 bad flag/file/checkpoint/--out, 3 diverged, 130 ^C."""
     run = Run()
-    previous = signal.signal(signal.SIGINT, run.on_sigint)
-    try:
+    previous = signal.getsignal(signal.SIGINT)
+    try:  # a ^C that lands while the handler is installed is the new handler's, inside this try
+        signal.signal(signal.SIGINT, run.on_sigint)
         run_training(parse_args(argv), run)
     except KeyboardInterrupt:
         print(run.interrupted(COMMAND), file=sys.stderr)
