@@ -37,9 +37,10 @@ def sigmoid_derivative_polys(degree: int) -> list[np.poly1d]:
 SIGMOID_POLYS = sigmoid_derivative_polys(SERIES_DEGREE + 1)
 
 
-def sigmoid_series(z: Array, degree: int = SERIES_DEGREE) -> list[Array]:
-    """Taylor coefficients of sigmoid(a + s) - sigmoid(a) in s, given z = sigmoid(a)."""
-    return [np.zeros_like(z)] + [SIGMOID_POLYS[r](z) / math.factorial(r) for r in range(1, degree + 1)]
+def sigmoid_series(z: Array, shift: int = 0) -> list[Array]:
+    """Taylor coefficients of sigmoid(a + s) - sigmoid(a) in s, given z = sigmoid(a); shift 1: of softplus."""
+    return [np.zeros_like(z)] + [SIGMOID_POLYS[r - shift](z) / math.factorial(r)
+                                 for r in range(1, SERIES_DEGREE + 1)]
 
 
 def series_mul(a: list[Array], b: list[Array]) -> list[Array]:
@@ -78,8 +79,7 @@ def loss_series(p: Array, labels: NDArray[np.intp], directions: Array, inner: li
     psi = [np.zeros_like(toward_true), toward_true - log_m[1]] + [-lm for lm in log_m[2:]]
     p_true = p[rows, labels][:, None] * np.ones_like(toward_true)
     rho = sigmoid(np.log(p_true / CE_DELTA))  # -log(p e^u + delta) = -log(delta) - softplus(ell + u)
-    softplus = [np.zeros_like(rho)] + [SIGMOID_POLYS[r - 1](rho) / math.factorial(r)
-                                       for r in range(1, SERIES_DEGREE + 1)]
+    softplus = sigmoid_series(rho, shift=1)  # softplus' = sigmoid
     return [-c for c in series_compose(series_compose(softplus, psi), inner)]
 
 
@@ -89,11 +89,10 @@ def difference_quotient(series: list[Array], basis: Array, w: Array) -> Array:
     total = np.zeros_like(w)
     # Powers by repeated products, not pow(): their last-bit differences are far below the bound
     # (each term is a correction of relative size h^(m-1)); pow() was half the time of this function
-    # and would move the result's last bits.
-    plus_m, minus_m, basis_m = d_plus, d_minus, basis
+    # and would move the result's last bits. Starting from 1 is exact: 1 * v == v.
+    plus_m, minus_m, basis_m = 1.0, 1.0, 1.0
     for m in range(1, SERIES_DEGREE + 1):
-        if m > 1:
-            plus_m, minus_m, basis_m = plus_m * d_plus, minus_m * d_minus, basis_m * basis
+        plus_m, minus_m, basis_m = plus_m * d_plus, minus_m * d_minus, basis_m * basis
         total += (plus_m - minus_m) * (basis_m.T @ series[m])
     return total / (2 * H * basis.shape[0])
 

@@ -17,31 +17,18 @@ series_limit <- 1e-2
 
 #' Polynomials P_r (ascending coefficients) with sigmoid^(r)(a) = P_r(z)
 #'
-#' P_0 = z and P_(r+1) = P_r'(z) * z * (1 - z).
+#' P_0 = z and P_(r+1) = P_r'(z) * z * (1 - z) = d(z) - z d(z), where d holds
+#' the coefficients of z P_r'(z) (all small integers, so exact).
 #'
 #' @param degree Highest derivative.
 #' @return List of coefficient vectors, element r + 1 for P_r.
 sigmoid_derivative_polys <- function(degree) {
   polys <- list(c(0, 1))
   for (r in seq_len(degree)) {
-    p <- polys[[r]]
-    deriv <- p[-1L] * seq_len(length(p) - 1L)
-    polys[[r + 1L]] <- poly_mul(deriv, c(0, 1, -1))
+    d <- (seq_along(polys[[r]]) - 1) * polys[[r]]
+    polys[[r + 1L]] <- c(d, 0) - c(0, d)
   }
   polys
-}
-
-#' Product of two polynomials given by ascending coefficients
-#'
-#' @param a,b Coefficient vectors.
-#' @return Coefficients of a * b.
-poly_mul <- function(a, b) {
-  out <- numeric(length(a) + length(b) - 1L)
-  for (i in seq_along(a)) {
-    idx <- i + seq_along(b) - 1L
-    out[idx] <- out[idx] + a[i] * b
-  }
-  out
 }
 
 #' Evaluate a polynomial (ascending coefficients) by Horner's rule
@@ -60,10 +47,12 @@ sigmoid_polys <- sigmoid_derivative_polys(series_degree + 1L)
 #' Taylor coefficients of sigmoid(a + s) - sigmoid(a) in s, given z
 #'
 #' @param z sigmoid(a), a matrix.
+#' @param shift 1 for those of softplus(a + s) - softplus(a) (softplus' =
+#'   sigmoid).
 #' @return A series.
-sigmoid_series <- function(z) {
+sigmoid_series <- function(z, shift = 0L) {
   c(list(z * 0), lapply(seq_len(series_degree), function(r) {
-    poly_eval(sigmoid_polys[[r + 1L]], z) / factorial(r)
+    poly_eval(sigmoid_polys[[r + 1L - shift]], z) / factorial(r)
   }))
 }
 
@@ -130,9 +119,7 @@ loss_series <- function(p, labels, directions, inner) {
   p_true <- p[cbind(seq_len(n), labels + 1L)] + toward_true * 0
   # -log(p e^u + delta) = -log(delta) - softplus(ell + u), softplus' = sigmoid
   rho <- sigmoid(log(p_true / ce_delta))
-  softplus <- c(list(rho * 0), lapply(seq_len(series_degree), function(r) {
-    poly_eval(sigmoid_polys[[r]], rho) / factorial(r)
-  }))
+  softplus <- sigmoid_series(rho, shift = 1L)
   lapply(series_compose(series_compose(softplus, psi), inner), `-`)
 }
 
@@ -149,16 +136,12 @@ difference_quotient <- function(series, basis, w) {
   # Powers by repeated products, not pow(): their last-bit differences are
   # far below the bound (each term is a correction of relative size
   # h^(m - 1)); pow() was half the time of this function and would move the
-  # result's last bits.
-  plus_m <- d_plus
-  minus_m <- d_minus
-  basis_m <- basis
+  # result's last bits. Starting from 1 is exact: 1 * v == v.
+  plus_m <- minus_m <- basis_m <- 1
   for (m in seq_len(series_degree)) {
-    if (m > 1L) {
-      plus_m <- plus_m * d_plus
-      minus_m <- minus_m * d_minus
-      basis_m <- basis_m * basis
-    }
+    plus_m <- plus_m * d_plus
+    minus_m <- minus_m * d_minus
+    basis_m <- basis_m * basis
     total <- total + (plus_m - minus_m) * crossprod(basis_m, series[[m + 1L]])
   }
   total / (2 * h_step * nrow(basis))
@@ -178,10 +161,9 @@ series_numerical_gradient <- function(params, x, labels) {
   # Checked first: inputs this large would also overflow the forward pass.
   scale <- 2 * h_step * max(1, abs(x)) * max(1, abs(params$W2))
   if (scale > series_limit) {
-    stop(structure(class = c("series_range_error", "error", "condition"),
-                   list(message = sprintf(paste(
-                     "inputs or weights too large for the series method",
-                     "(scale %.3g)"), scale), call = NULL)))
+    stop(errorCondition(sprintf(
+      "inputs or weights too large for the series method (scale %.3g)", scale
+    ), class = "series_range_error"))
   }
   a1 <- x %*% params$W1 + rep(params$b1, each = n)
   z1 <- sigmoid(a1)
@@ -189,16 +171,13 @@ series_numerical_gradient <- function(params, x, labels) {
   p <- softmax(a2)
   k_out <- ncol(p)
   hidden <- loss_series(p, labels, params$W2, sigmoid_series(z1))
-  first <- difference_quotient(hidden, cbind(x, 1), rbind(params$W1,
-                                                          params$b1))
+  first <- difference_quotient(hidden, cbind(x, 1), rbind(params$W1, params$b1))
   identity <- c(list(matrix(0, n, k_out), matrix(1, n, k_out)),
                 rep(list(matrix(0, n, k_out)), series_degree - 1L))
   logits <- loss_series(p, labels, diag(k_out), identity)
-  second <- difference_quotient(logits, cbind(z1, 1), rbind(params$W2,
-                                                            params$b2))
-  n_in <- nrow(params$W1)
-  n_hidden <- nrow(params$W2)
-  list(W1 = first[seq_len(n_in), , drop = FALSE], b1 = first[n_in + 1L, ],
-       W2 = second[seq_len(n_hidden), , drop = FALSE],
-       b2 = second[n_hidden + 1L, ])
+  second <- difference_quotient(logits, cbind(z1, 1),
+                                rbind(params$W2, params$b2))
+  # The last row of each is the bias's, as its input is 1.
+  list(W1 = first[-nrow(first), , drop = FALSE], b1 = first[nrow(first), ],
+       W2 = second[-nrow(second), , drop = FALSE], b2 = second[nrow(second), ])
 }
