@@ -10,7 +10,8 @@ import argparse
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -37,14 +38,12 @@ def function_2(x: np.ndarray) -> float:
     return float(np.sum(x**2))
 
 
-def new_figure() -> tuple[Figure, Axes]:
-    """A 640 x 480 figure with one axes."""
-    fig = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
-    return fig, fig.subplots()
-
-
-def save(fig: Figure, path: Path) -> None:
-    """Lay the figure out and write it as PNG."""
+@contextmanager
+def new_figure(path: str | Path, width: float = WIDTH_IN, height: float = HEIGHT_IN,
+               columns: int = 1) -> Iterator:
+    """The axes (one per column) of a figure, 640 x 480 by default, laid out and saved as PNG on exit."""
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    yield fig.subplots(1, columns)
     fig.tight_layout()
     fig.savefig(path, format="png")
 
@@ -54,12 +53,11 @@ def fig4_7(path: Path) -> None:
     x = np.arange(0.0, 20.0, 0.1)
     slope = numerical_diff(function_1, 5.0)
     tangent = slope * (x - 5.0) + function_1(5.0)
-    fig, ax = new_figure()
-    ax.plot(x, function_1(x), color=TRAIN_COLOUR, label="f(x) = 0.01x² + 0.1x")
-    ax.plot(x, tangent, color=TEST_COLOUR, linestyle="--", label=f"tangent at x = 5 (slope {slope:.4f})")
-    ax.set(title="Fig. 4-7: f(x) and its tangent at x = 5", xlabel="x", ylabel="f(x)")
-    ax.legend(loc="upper left")
-    save(fig, path)
+    with new_figure(path) as ax:
+        ax.plot(x, function_1(x), color=TRAIN_COLOUR, label="f(x) = 0.01x² + 0.1x")
+        ax.plot(x, tangent, color=TEST_COLOUR, linestyle="--", label=f"tangent at x = 5 (slope {slope:.4f})")
+        ax.set(title="Fig. 4-7: f(x) and its tangent at x = 5", xlabel="x", ylabel="f(x)")
+        ax.legend(loc="upper left")
 
 
 def gradient_field(step: float = 0.25) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -73,28 +71,26 @@ def gradient_field(step: float = 0.25) -> tuple[np.ndarray, np.ndarray, np.ndarr
 def fig4_9(path: Path) -> None:
     """The negative gradient of function_2 as arrows: it points to the minimum at (0, 0)."""
     points, grad, _ = gradient_field()
-    fig, ax = new_figure()
-    ax.quiver(points[:, 0], points[:, 1], -grad[:, 0], -grad[:, 1], angles="xy", color=GREY)
-    ax.set(title="Fig. 4-9: -grad f(x0, x1), f = x0² + x1²", xlabel="x0", ylabel="x1",
-           xlim=(-2, 2), ylim=(-2, 2))
-    ax.grid(True, color="#dddddd")
-    save(fig, path)
+    with new_figure(path) as ax:
+        ax.quiver(points[:, 0], points[:, 1], -grad[:, 0], -grad[:, 1], angles="xy", color=GREY)
+        ax.set(title="Fig. 4-9: -grad f(x0, x1), f = x0² + x1²", xlabel="x0", ylabel="x1",
+               xlim=(-2, 2), ylim=(-2, 2))
+        ax.grid(True, color="#dddddd")
 
 
 def fig4_10(path: Path, lr: float = 0.1, step_num: int = 20) -> None:
     """Gradient descent on function_2 from (-3, 4), lr 0.1, 20 steps (gradient_method.py)."""
     _, x_history = gradient_descent(function_2, np.array([-3.0, 4.0]), lr=lr, step_num=step_num,
                                     history=True)
-    fig, ax = new_figure()
-    for r in (1, 2, 3, 4, 5):  # contours of function_2, which the book's figure shows
-        angle = np.linspace(0, 2 * np.pi, 200)
-        ax.plot(r * np.cos(angle), r * np.sin(angle), color="#dddddd", linewidth=0.8)
-    ax.axhline(0, color=GREY, linestyle="--", linewidth=0.8)
-    ax.axvline(0, color=GREY, linestyle="--", linewidth=0.8)
-    ax.plot(x_history[:, 0], x_history[:, 1], "o", color=TRAIN_COLOUR, markersize=5)
-    ax.set(title=f"Fig. 4-10: gradient descent from (-3, 4), lr = {lr:g}, {step_num} steps",
-           xlabel="X0", ylabel="X1", xlim=(-3.5, 3.5), ylim=(-4.5, 4.5))
-    save(fig, path)
+    angle = np.linspace(0, 2 * np.pi, 200)
+    with new_figure(path) as ax:
+        for r in (1, 2, 3, 4, 5):  # contours of function_2, which the book's figure shows
+            ax.plot(r * np.cos(angle), r * np.sin(angle), color="#dddddd", linewidth=0.8)
+        ax.axhline(0, color=GREY, linestyle="--", linewidth=0.8)
+        ax.axvline(0, color=GREY, linestyle="--", linewidth=0.8)
+        ax.plot(x_history[:, 0], x_history[:, 1], "o", color=TRAIN_COLOUR, markersize=5)
+        ax.set(title=f"Fig. 4-10: gradient descent from (-3, 4), lr = {lr:g}, {step_num} steps",
+               xlabel="X0", ylabel="X1", xlim=(-3.5, 3.5), ylim=(-4.5, 4.5))
 
 
 def epoch_ticks(last: int) -> list[int]:
@@ -124,28 +120,24 @@ def accuracy_curves(ax: Axes, epochs: Sequence[float], train_acc: Sequence[float
 def fig4_11(path: Path, run_dir: Path) -> None:
     """The minibatch loss of every iteration (metrics.csv)."""
     m = np.genfromtxt(run_dir / "metrics.csv", delimiter=",", names=True, ndmin=1)
-    fig, ax = new_figure()
-    loss_curve(ax, m["iter"], m["loss"])
-    save(fig, path)
+    with new_figure(path) as ax:
+        loss_curve(ax, m["iter"], m["loss"])
 
 
 def fig4_12(path: Path, run_dir: Path) -> None:
     """Train and test accuracy at each evaluation (epochs.csv)."""
     e = np.genfromtxt(run_dir / "epochs.csv", delimiter=",", names=True, ndmin=1)
-    fig, ax = new_figure()
-    accuracy_curves(ax, e["epoch"], e["train_acc"], e["test_acc"])
-    save(fig, path)
+    with new_figure(path) as ax:
+        accuracy_curves(ax, e["epoch"], e["train_acc"], e["test_acc"])
 
 
 def curves(path: str | Path, iters: Sequence[int], losses: Sequence[float], epochs: Sequence[int],
            train_acc: Sequence[float], test_acc: Sequence[float], subtitle: str) -> None:
     """A training run's curves.png: figures 4-11 and 4-12 side by side (1000 x 400), under subtitle."""
-    fig = Figure(figsize=(10.0, 4.0), dpi=DPI)
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    loss_curve(ax_loss, iters, losses)
-    accuracy_curves(ax_acc, epochs, train_acc, test_acc)
-    fig.suptitle(subtitle, fontsize=10)
-    save(fig, path)
+    with new_figure(path, 10.0, 4.0, columns=2) as (ax_loss, ax_acc):
+        loss_curve(ax_loss, iters, losses)
+        accuracy_curves(ax_acc, epochs, train_acc, test_acc)
+        ax_loss.figure.suptitle(subtitle, fontsize=10)
 
 
 def small_run(run_dir: Path) -> Path:
@@ -172,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m python.figures", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("build/figures/python"), help="output directory")
-    parser.add_argument("--run", type=Path, default=None,
+    parser.add_argument("--run", type=Path,
                         help="a run directory (metrics.csv, epochs.csv) [a small run made in OUT/run]")
     args = parser.parse_args(argv)
     run_dir = args.run if args.run is not None else small_run(args.out / "run")

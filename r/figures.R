@@ -30,15 +30,17 @@ function_1 <- function(x) 0.01 * x^2 + 0.1 * x
 #' @return f(x).
 function_2 <- function(x) sum(x^2)
 
-# Open a PNG device (pixels at 100 dpi) with matplotlib-like margins and text;
-# the caller closes it.
-new_figure <- function(path, width = fig_width, height = fig_height) {
+# Draw into a PNG file (pixels at 100 dpi) with matplotlib-like margins and
+# text: draw, lazily evaluated, runs on the open device, closed after it.
+new_figure <- function(path, draw, width = fig_width, height = fig_height) {
   grDevices::png(path, width = width, height = height, res = 100,
                  type = "cairo")
+  on.exit(grDevices::dev.off())
   graphics::par(mar = c(3.3, 3.8, 2.2, 1), las = 1, font.main = 1,
                 cex.main = 1.05, cex.axis = 0.85, mgp = c(2.1, 0.5, 0),
                 tcl = -0.35)
-  invisible(NULL)
+  draw
+  invisible(path)
 }
 
 #' function_1 on [0, 20) and its tangent at x = 5 (gradient_1d.py)
@@ -49,19 +51,18 @@ fig4_7 <- function(path) {
   x <- seq(0, 19.9, by = 0.1)
   slope <- numerical_diff(function_1, 5)
   tangent <- slope * (x - 5) + function_1(5)
-  new_figure(path)
-  on.exit(grDevices::dev.off())
-  graphics::plot(x, function_1(x), type = "l", col = c0, lwd = 1.5,
-                 ylim = range(function_1(x), tangent), xlab = "x",
-                 ylab = "f(x)",
-                 main = "Fig. 4-7: f(x) and its tangent at x = 5")
-  graphics::lines(x, tangent, col = c1, lty = 2, lwd = 1.5)
-  graphics::legend("topleft", col = c(c0, c1), lty = c(1, 2), lwd = 1.5,
-                   legend = c("f(x) = 0.01x\u00b2 + 0.1x",
-                              sprintf("tangent at x = 5 (slope %.4f)",
-                                      slope)),
-                   bg = "white", box.col = "grey80", cex = 0.9)
-  invisible(path)
+  new_figure(path, {
+    graphics::plot(x, function_1(x), type = "l", col = c0, lwd = 1.5,
+                   ylim = range(function_1(x), tangent), xlab = "x",
+                   ylab = "f(x)",
+                   main = "Fig. 4-7: f(x) and its tangent at x = 5")
+    graphics::lines(x, tangent, col = c1, lty = 2, lwd = 1.5)
+    graphics::legend("topleft", col = c(c0, c1), lty = c(1, 2), lwd = 1.5,
+                     legend = c("f(x) = 0.01x\u00b2 + 0.1x",
+                                sprintf("tangent at x = 5 (slope %.4f)",
+                                        slope)),
+                     bg = "white", box.col = "grey80", cex = 0.9)
+  })
 }
 
 #' The negative gradient of function_2 as arrows (gradient_2d.py)
@@ -78,21 +79,22 @@ fig4_9 <- function(path, step = 0.25) {
   # Arrow lengths proportional to |grad|, the longest 0.3 (matplotlib's
   # quiver scales to the data the same way).
   k <- 0.3 / max(sqrt(rowSums(grad^2)))
-  new_figure(path)
-  on.exit(grDevices::dev.off())
-  graphics::plot(NA, xlim = c(-2, 2), ylim = c(-2, 2), xaxs = "i",
-                 yaxs = "i", xlab = "x0", ylab = "x1", xaxt = "n", yaxt = "n",
-                 main = "Fig. 4-9: -grad f(x0, x1), f = x0\u00b2 + x1\u00b2")
-  graphics::axis(1, at = seq(-2, 2, 0.5))
-  graphics::axis(2, at = seq(-2, 2, 0.5))
-  graphics::abline(v = seq(-2, 2, 0.5), h = seq(-2, 2, 0.5), col = "#dddddd")
   # At the minimum the gradient is 0: no arrow (arrows() would warn).
   keep <- rowSums(grad^2) > 0
-  graphics::arrows(grid$x0[keep], grid$x1[keep],
-                   grid$x0[keep] - k * grad[keep, 1L],
-                   grid$x1[keep] - k * grad[keep, 2L], length = 0.04,
-                   col = grey)
-  invisible(path)
+  ticks <- seq(-2, 2, 0.5)
+  new_figure(path, {
+    graphics::plot(NA, xlim = c(-2, 2), ylim = c(-2, 2), xaxs = "i",
+                   yaxs = "i", xlab = "x0", ylab = "x1", xaxt = "n",
+                   yaxt = "n",
+                   main = "Fig. 4-9: -grad f(x0, x1), f = x0\u00b2 + x1\u00b2")
+    graphics::axis(1, at = ticks)
+    graphics::axis(2, at = ticks)
+    graphics::abline(v = ticks, h = ticks, col = "#dddddd")
+    graphics::arrows(grid$x0[keep], grid$x1[keep],
+                     grid$x0[keep] - k * grad[keep, 1L],
+                     grid$x1[keep] - k * grad[keep, 2L], length = 0.04,
+                     col = grey)
+  })
 }
 
 #' Gradient descent on function_2 from (-3, 4) (gradient_method.py)
@@ -104,21 +106,20 @@ fig4_9 <- function(path, step = 0.25) {
 fig4_10 <- function(path, lr = 0.1, step_num = 20) {
   x_history <- gradient_descent(function_2, c(-3, 4), lr = lr,
                                 step_num = step_num, history = TRUE)$history
-  new_figure(path)
-  on.exit(grDevices::dev.off())
-  graphics::plot(NA, xlim = c(-3.5, 3.5), ylim = c(-4.5, 4.5), xaxs = "i",
-                 yaxs = "i", xlab = "X0", ylab = "X1",
-                 main = sprintf(paste("Fig. 4-10: gradient descent from",
-                                      "(-3, 4), lr = %g, %d steps"),
-                                lr, step_num))
   angle <- seq(0, 2 * pi, length.out = 200L)
-  for (r in 1:5) { # contours of function_2, which the book's figure shows
-    graphics::lines(r * cos(angle), r * sin(angle), col = "#dddddd")
-  }
-  graphics::abline(h = 0, v = 0, col = grey, lty = 2)
-  graphics::points(x_history[, 1L], x_history[, 2L], pch = 16, cex = 1.1,
-                   col = c0)
-  invisible(path)
+  new_figure(path, {
+    graphics::plot(NA, xlim = c(-3.5, 3.5), ylim = c(-4.5, 4.5), xaxs = "i",
+                   yaxs = "i", xlab = "X0", ylab = "X1",
+                   main = sprintf(paste("Fig. 4-10: gradient descent from",
+                                        "(-3, 4), lr = %g, %d steps"),
+                                  lr, step_num))
+    for (r in 1:5) { # contours of function_2, which the book's figure shows
+      graphics::lines(r * cos(angle), r * sin(angle), col = "#dddddd")
+    }
+    graphics::abline(h = 0, v = 0, col = grey, lty = 2)
+    graphics::points(x_history[, 1L], x_history[, 2L], pch = 16, cex = 1.1,
+                     col = c0)
+  })
 }
 
 # Whole-epoch ticks 0, k, 2k, ... (at most 9), as python/figures.py.
@@ -133,7 +134,6 @@ loss_curve <- function(iters, losses) {
   graphics::plot(iters, losses, type = "l", col = c0, lwd = 0.8,
                  ylim = c(0, top), yaxs = "i", xlab = "iteration",
                  ylab = "loss", main = "Fig. 4-11: training loss")
-  invisible(NULL)
 }
 
 # Fig. 4-12 on the current device: train and test accuracy per evaluation.
@@ -148,7 +148,6 @@ accuracy_curves <- function(epochs, train_acc, test_acc) {
   graphics::legend("bottomright", legend = c("train acc", "test acc"),
                    col = c(c0, c1), lty = c(1, 2), pch = c(16, 15), lwd = 1.5,
                    bg = "white", box.col = "grey80", inset = 0.02, cex = 0.9)
-  invisible(NULL)
 }
 
 #' The minibatch loss of every iteration (metrics.csv)
@@ -158,10 +157,7 @@ accuracy_curves <- function(epochs, train_acc, test_acc) {
 #' @return path, invisibly.
 fig4_11 <- function(path, run_dir) {
   m <- utils::read.csv(file.path(run_dir, "metrics.csv"))
-  new_figure(path)
-  on.exit(grDevices::dev.off())
-  loss_curve(m$iter, m$loss)
-  invisible(path)
+  new_figure(path, loss_curve(m$iter, m$loss))
 }
 
 #' Train and test accuracy at each evaluation (epochs.csv)
@@ -171,10 +167,7 @@ fig4_11 <- function(path, run_dir) {
 #' @return path, invisibly.
 fig4_12 <- function(path, run_dir) {
   e <- utils::read.csv(file.path(run_dir, "epochs.csv"))
-  new_figure(path)
-  on.exit(grDevices::dev.off())
-  accuracy_curves(e$epoch, e$train_acc, e$test_acc)
-  invisible(path)
+  new_figure(path, accuracy_curves(e$epoch, e$train_acc, e$test_acc))
 }
 
 #' A training run's curves.png: figures 4-11 and 4-12 side by side
@@ -188,13 +181,12 @@ fig4_12 <- function(path, run_dir) {
 #' @return path, invisibly.
 curves <- function(path, iters, losses, epochs, train_acc, test_acc,
                    subtitle) {
-  new_figure(path, width = 1000L, height = 400L)
-  on.exit(grDevices::dev.off())
-  graphics::par(mfrow = c(1L, 2L), oma = c(0, 0, 1.6, 0))
-  loss_curve(iters, losses)
-  accuracy_curves(epochs, train_acc, test_acc)
-  graphics::mtext(subtitle, outer = TRUE, cex = 0.9, line = 0.2)
-  invisible(path)
+  new_figure(path, width = 1000L, height = 400L, {
+    graphics::par(mfrow = c(1L, 2L), oma = c(0, 0, 1.6, 0))
+    loss_curve(iters, losses)
+    accuracy_curves(epochs, train_acc, test_acc)
+    graphics::mtext(subtitle, outer = TRUE, cex = 0.9, line = 0.2)
+  })
 }
 
 # Train briefly with the command line (Rscript r/train.R) into run_dir,
@@ -234,17 +226,14 @@ if (sys.nframe() == 0L) {
     option_list = list(
       optparse::make_option("--out", default = "build/figures/r",
                             help = "output directory [%default]"),
-      optparse::make_option("--run", default = NULL, help = paste(
+      optparse::make_option("--run", help = paste(
         "a run directory (metrics.csv, epochs.csv) [a small run made in",
         "OUT/run]"
       ))
     )
   )
   args <- optparse::parse_args(parser, commandArgs(trailingOnly = TRUE))
-  run_dir <- if (is.null(args$run)) {
-    small_run(file.path(args$out, "run"), here)
-  } else {
-    args$run
-  }
+  run_dir <- args$run
+  if (is.null(run_dir)) run_dir <- small_run(file.path(args$out, "run"), here)
   writeLines(draw_all(args$out, run_dir))
 }
