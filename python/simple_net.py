@@ -5,8 +5,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from python.functions import cross_entropy_error, softmax
 from python.rng import Rng
-from python.suite.checks import numeric_array, require_all_finite, require_ndim
-from python.suite.errors import InputError, InputTypeError
+from python.suite.checks import numeric_array, require_all_finite, require_float, require_ndim
+from python.suite.errors import InputError
 
 Array = NDArray[np.float64]
 W_SHAPE = (2, 3)
@@ -46,9 +46,7 @@ class SimpleNet:
 
 def checked_w(w: Array) -> Array:
     """w itself (not a copy, so that in-place perturbation reaches the loss) if float64 (2, 3) and finite."""
-    if not isinstance(w, np.ndarray) or w.dtype != np.float64:
-        kind = w.dtype if isinstance(w, np.ndarray) else type(w).__name__
-        raise InputTypeError(f"W must be a float64 array of shape {W_SHAPE}, got {kind}")
+    require_float(w, "W")
     if w.shape != W_SHAPE:
         raise InputError(f"W must have shape {W_SHAPE}, got {w.shape}")
     require_all_finite(w, "W")

@@ -11,12 +11,7 @@ w_shape <- c(2L, 3L)
 #' @return A list of class "SimpleNet" holding W; `net$W <- value` checks
 #'   the new weights.
 SimpleNet <- function(seed = NULL) { # nolint: object_name_linter.
-  if (is.null(seed)) {
-    draw <- stats::rnorm
-  } else {
-    gen <- rng(seed)
-    draw <- function(n) normal(gen, n)
-  }
+  draw <- if (is.null(seed)) stats::rnorm else function(n) normal(rng(seed), n)
   # numpy reshapes a flat draw row-major, hence byrow = TRUE.
   w <- matrix(draw(prod(w_shape)), nrow = w_shape[1L], byrow = TRUE)
   structure(list(W = checked_w(w)), class = "SimpleNet")
@@ -78,11 +73,7 @@ scores <- function(x, w) {
 #' @param w Candidate weights.
 #' @return w.
 checked_w <- function(w) {
-  if (!is.double(w)) {
-    dlfs_abort("input_type_error", sprintf(
-      "W must be a double matrix of shape (2, 3), got %s", typeof(w)
-    ))
-  }
+  require_float(w, "W")
   if (!identical(dim(w), w_shape)) {
     dlfs_abort("input_error", sprintf("W must have shape (2, 3), got (%s)",
                                       toString(shape_of(w))))
