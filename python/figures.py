@@ -60,17 +60,11 @@ def fig4_7(path: Path) -> None:
         ax.legend(loc="upper left")
 
 
-def gradient_field(step: float = 0.25) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Points of [-2, 2.25] x [-2, 2.25] and the gradient of function_2 at each (gradient_2d.py)."""
+def fig4_9(path: Path, step: float = 0.25) -> None:
+    """-grad function_2 on a grid of [-2, 2.25]^2 as arrows: they point to the minimum (gradient_2d.py)."""
     x0, x1 = np.meshgrid(np.arange(-2, 2.5, step), np.arange(-2, 2.5, step))
     points = np.column_stack([x0.ravel(), x1.ravel()])
     grad = np.array([numerical_gradient(function_2, p.copy()) for p in points])
-    return points, grad, x0
-
-
-def fig4_9(path: Path) -> None:
-    """The negative gradient of function_2 as arrows: it points to the minimum at (0, 0)."""
-    points, grad, _ = gradient_field()
     with new_figure(path) as ax:
         ax.quiver(points[:, 0], points[:, 1], -grad[:, 0], -grad[:, 1], angles="xy", color=GREY)
         ax.set(title="Fig. 4-9: -grad f(x0, x1), f = x0² + x1²", xlabel="x0", ylabel="x1",
@@ -117,20 +111,6 @@ def accuracy_curves(ax: Axes, epochs: Sequence[float], train_acc: Sequence[float
     ax.legend(loc="lower right")
 
 
-def fig4_11(path: Path, run_dir: Path) -> None:
-    """The minibatch loss of every iteration (metrics.csv)."""
-    m = np.genfromtxt(run_dir / "metrics.csv", delimiter=",", names=True, ndmin=1)
-    with new_figure(path) as ax:
-        loss_curve(ax, m["iter"], m["loss"])
-
-
-def fig4_12(path: Path, run_dir: Path) -> None:
-    """Train and test accuracy at each evaluation (epochs.csv)."""
-    e = np.genfromtxt(run_dir / "epochs.csv", delimiter=",", names=True, ndmin=1)
-    with new_figure(path) as ax:
-        accuracy_curves(ax, e["epoch"], e["train_acc"], e["test_acc"])
-
-
 def curves(path: str | Path, iters: Sequence[int], losses: Sequence[float], epochs: Sequence[int],
            train_acc: Sequence[float], test_acc: Sequence[float], subtitle: str) -> None:
     """A training run's curves.png: figures 4-11 and 4-12 side by side (1000 x 400), under subtitle."""
@@ -148,14 +128,18 @@ def small_run(run_dir: Path) -> Path:
 
 
 def draw_all(out: Path, run_dir: Path) -> list[Path]:
-    """Write the five figures into out; the training curves come from run_dir."""
+    """Write the five figures into out; 4-11 and 4-12 are the curves of the run in run_dir."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / name for name in NAMES]
     fig4_7(paths[0])
     fig4_9(paths[1])
     fig4_10(paths[2])
-    fig4_11(paths[3], run_dir)
-    fig4_12(paths[4], run_dir)
+    m = np.genfromtxt(run_dir / "metrics.csv", delimiter=",", names=True, ndmin=1)
+    e = np.genfromtxt(run_dir / "epochs.csv", delimiter=",", names=True, ndmin=1)
+    with new_figure(paths[3]) as ax:
+        loss_curve(ax, m["iter"], m["loss"])
+    with new_figure(paths[4]) as ax:
+        accuracy_curves(ax, e["epoch"], e["train_acc"], e["test_acc"])
     return paths
 
 

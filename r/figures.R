@@ -150,26 +150,6 @@ accuracy_curves <- function(epochs, train_acc, test_acc) {
                    bg = "white", box.col = "grey80", inset = 0.02, cex = 0.9)
 }
 
-#' The minibatch loss of every iteration (metrics.csv)
-#'
-#' @param path PNG file to write.
-#' @param run_dir A run directory.
-#' @return path, invisibly.
-fig4_11 <- function(path, run_dir) {
-  m <- utils::read.csv(file.path(run_dir, "metrics.csv"))
-  new_figure(path, loss_curve(m$iter, m$loss))
-}
-
-#' Train and test accuracy at each evaluation (epochs.csv)
-#'
-#' @param path PNG file to write.
-#' @param run_dir A run directory.
-#' @return path, invisibly.
-fig4_12 <- function(path, run_dir) {
-  e <- utils::read.csv(file.path(run_dir, "epochs.csv"))
-  new_figure(path, accuracy_curves(e$epoch, e$train_acc, e$test_acc))
-}
-
 #' A training run's curves.png: figures 4-11 and 4-12 side by side
 #'
 #' 1000 x 400 pixels at 100 dpi, as python/figures.py's curves().
@@ -200,7 +180,7 @@ small_run <- function(run_dir, here) {
   run_dir
 }
 
-#' Write the five figures into out; the curves come from run_dir
+#' Write the five figures into out; 4-11 and 4-12 are the run_dir's curves
 #'
 #' @param out Output directory.
 #' @param run_dir A run directory (metrics.csv, epochs.csv).
@@ -211,8 +191,10 @@ draw_all <- function(out, run_dir) {
   fig4_7(paths[1L])
   fig4_9(paths[2L])
   fig4_10(paths[3L])
-  fig4_11(paths[4L], run_dir)
-  fig4_12(paths[5L], run_dir)
+  m <- utils::read.csv(file.path(run_dir, "metrics.csv"))
+  e <- utils::read.csv(file.path(run_dir, "epochs.csv"))
+  new_figure(paths[4L], loss_curve(m$iter, m$loss))
+  new_figure(paths[5L], accuracy_curves(e$epoch, e$train_acc, e$test_acc))
   paths
 }
 
