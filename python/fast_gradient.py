@@ -71,13 +71,12 @@ def loss_series(p: Array, labels: NDArray[np.intp], directions: Array, inner: li
 
     p: (n, K) probabilities; directions: (C, K); inner: coefficients (n, C); result: (n, C) each.
     """
-    rows = np.arange(p.shape[0])
     moments = [np.ones((p.shape[0], directions.shape[0]))]
     moments += [p @ (directions.T ** r) / math.factorial(r) for r in range(1, SERIES_DEGREE + 1)]
     log_m = series_log(moments)  # log sum_k p_k exp(u v_k), as a series in u
     toward_true = directions[:, labels].T  # (n, C): v_c[t_b]
     psi = [np.zeros_like(toward_true), toward_true - log_m[1]] + [-lm for lm in log_m[2:]]
-    p_true = p[rows, labels][:, None] * np.ones_like(toward_true)
+    p_true = p[np.arange(p.shape[0]), labels][:, None] * np.ones_like(toward_true)
     rho = sigmoid(np.log(p_true / CE_DELTA))  # -log(p e^u + delta) = -log(delta) - softplus(ell + u)
     softplus = sigmoid_series(rho, shift=1)  # softplus' = sigmoid
     return [-c for c in series_compose(series_compose(softplus, psi), inner)]

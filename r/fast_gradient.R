@@ -90,11 +90,9 @@ series_compose <- function(outer, inner) {
 series_log <- function(m) {
   out <- list(m[[1L]] * 0)
   for (n in seq_len(length(m) - 1L)) {
-    acc <- m[[n + 1L]]
-    for (k in seq_len(n - 1L)) {
-      acc <- acc - (k / n) * out[[k + 1L]] * m[[n - k + 1L]]
-    }
-    out[[n + 1L]] <- acc
+    out[[n + 1L]] <- Reduce(function(acc, k) {
+      acc - (k / n) * out[[k + 1L]] * m[[n - k + 1L]]
+    }, seq_len(n - 1L), m[[n + 1L]])
   }
   out
 }
