@@ -130,8 +130,7 @@ read_images <- function(path) {
               idx$dims[2L], idx$dims[3L])
   }
   # IDX is row-major: R reads each image into a column, then transposes.
-  images <- idx$payload
-  dim(images) <- c(idx$dims[2L] * idx$dims[3L], idx$dims[1L])
+  images <- matrix(idx$payload, idx$dims[2L] * idx$dims[3L], idx$dims[1L])
   list(images = t(images), image_shape = idx$dims[2:3], sha256 = content$sha256)
 }
 

@@ -123,44 +123,26 @@ rng_from_state <- function(s1, s2) {
       "s1 and s2 must be three whole numbers below m1 and m2, not all 0"
     ))
   }
-  gen <- new.env(parent = emptyenv())
-  gen$s1 <- as.double(s1)
-  gen$s2 <- as.double(s2)
+  gen <- list2env(list(s1 = as.double(s1), s2 = as.double(s2)),
+                  parent = emptyenv())
   class(gen) <- "Rng"
   gen
 }
 
-#' Is x one whole number in lo..hi?
-#'
-#' @param x Value to check.
-#' @param lo,hi Inclusive limits.
-#' @return TRUE or FALSE.
+# Is x one whole number in lo..hi?
 is_whole_in <- function(x, lo, hi) {
-  if (!is.numeric(x) || length(x) != 1L || is.na(x)) {
-    return(FALSE)
-  }
-  x == trunc(x) && lo <= x && x <= hi
+  is_real_scalar(x) && x == trunc(x) && lo <= x && x <= hi
 }
 
-#' Is s three whole numbers in 0..m-1, not all zero (a component's state)?
-#'
-#' @param s Value to check.
-#' @param m The component's modulus.
-#' @return TRUE or FALSE.
+# Is s three whole numbers in 0..m-1, not all zero (a component's state)?
 is_state <- function(s, m) {
-  if (!is.numeric(s) || length(s) != 3L || anyNA(s)) {
-    return(FALSE)
-  }
-  all(s == trunc(s) & s >= 0 & s < m) && any(s > 0)
+  is.numeric(s) && length(s) == 3L && !anyNA(s) &&
+    all(s == trunc(s) & s >= 0 & s < m) && any(s > 0)
 }
 
-#' p mod m (result in 0..m-1) for whole doubles |p| < 2^53
-#'
-#' floor(p / m) may round up by one when p / m is just below an integer, so
-#' a negative remainder gets one correction; q * m and p - q * m are exact.
-#'
-#' @param p,m Whole doubles.
-#' @return Whole doubles in 0..m-1.
+# p mod m (result in 0..m-1) for whole doubles |p| < 2^53. floor(p / m) may
+# round up by one when p / m is just below an integer, so a negative
+# remainder gets one correction; q * m and p - q * m are exact.
 exact_mod <- function(p, m) {
   r <- p - floor(p / m) * m
   r + m * (r < 0)

@@ -27,7 +27,7 @@ TwoLayerNet <- function( # nolint: object_name_linter.
                 nrow = hidden_size, byrow = TRUE),
     b2 = numeric(output_size)
   )
-  if (!all(vapply(params, function(w) all(is.finite(w)), logical(1L)))) {
+  if (!all(is.finite(unlist(params)))) {
     dlfs_abort("input_error", sprintf(
       "weight_init_std %s makes initial weights overflow doubles",
       deparse(weight_init_std)
@@ -133,10 +133,7 @@ numerical_gradient.TwoLayerNet <- function( # nolint: object_name_linter.
       # Steps too large for the series: the definition below.
       series_range_error = function(e) NULL
     )
-    if (!is.null(grads) && all(vapply(grads, function(g) all(is.finite(g)),
-                                      logical(1L)))) {
-      return(grads)
-    }
+    if (!is.null(grads) && all(is.finite(unlist(grads)))) return(grads)
     # NaN predictions signal the numerical error naming the cause.
     if (!is.null(grads)) predict(net, x)
   }
@@ -200,8 +197,7 @@ require_finite_forward <- function(a1, y, x, params) {
   inf <- is.infinite(a1)
   spurious <- any(inf) && any(abs((x * 2^-600) %*% params$W1)[inf] < 2^424)
   if (!spurious && is.finite(sum(y))) return(y)
-  bad <- param_keys[!vapply(params[param_keys], function(w) all(is.finite(w)),
-                            logical(1L))]
+  bad <- Filter(function(key) !all(is.finite(params[[key]])), param_keys)
   where <- if (length(bad)) {
     sprintf("params %s contain NaN or infinite values", toString(bad))
   } else {

@@ -76,7 +76,6 @@ require_float <- function(x, name = "x") {
             "wrong), got %s"), name, typeof(x)
     ))
   }
-  invisible(x)
 }
 
 # Class codes 0..K-1 of t (one-hot rows, or integer codes as Python requires
@@ -94,12 +93,6 @@ labels_of <- function(t, y) {
     # ties.method = "first" is np.argmax's rule.
     return(max.col(matrix(t, ncol = k), ties.method = "first") - 1L)
   }
-  check_codes(t, y_shape)
-}
-
-# t itself if it holds integer codes for predictions of shape y_shape.
-check_codes <- function(t, y_shape) {
-  k <- y_shape[length(y_shape)]
   codes_shape <- if (length(y_shape) > 1) y_shape[-length(y_shape)] else 1L
   if (!is.integer(t) || length(dim(t)) > 1 || length(t) != prod(codes_shape)) {
     dlfs_abort("input_error", sprintf(paste(
