@@ -17,7 +17,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTANTS = Path(__file__).with_name("mutants.json")
-COPIED = ("python", "r", "parity_tests")  # fixtures/ is hard-linked: no mutant writes to it
+COPIED = ("python", "r", "parity_tests")  # fixtures/ is a link to the checkout's: no mutant writes to it
 CLOSING = re.compile(r"^(\d+) passed, (\d+) failed$", re.MULTILINE)
 
 
@@ -62,15 +62,10 @@ def load_mutants(path: Path = MUTANTS, root: Path = ROOT) -> list[Mutant]:
 
 
 def make_copy(base: Path, dest: Path) -> None:
-    """A checkout copy: code directories copied, fixtures hard-linked (copied where links fail)."""
-    ignore = shutil.ignore_patterns("__pycache__", "build")
+    """A checkout copy: code directories copied, fixtures/ a symbolic link to the base's."""
     for name in COPIED:
-        shutil.copytree(base / name, dest / name, ignore=ignore)
-    try:
-        shutil.copytree(base / "fixtures", dest / "fixtures", copy_function=os.link, ignore=ignore)
-    except OSError:
-        shutil.rmtree(dest / "fixtures", ignore_errors=True)
-        shutil.copytree(base / "fixtures", dest / "fixtures", ignore=ignore)
+        shutil.copytree(base / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "build"))
+    (dest / "fixtures").symlink_to((base / "fixtures").resolve())
 
 
 def cheap_first(functions: list[str], fixtures: Path) -> list[str]:
@@ -80,11 +75,9 @@ def cheap_first(functions: list[str], fixtures: Path) -> list[str]:
 
 
 def apply(mutant: Mutant, copy: Path) -> None:
-    """Substitute in the copy (a new file, never writing through a link); load_mutants checked the match."""
+    """Substitute in the copy (load_mutants checked that the find string occurs once)."""
     target = copy / mutant.file
-    text = target.read_text()
-    target.unlink()
-    target.write_text(text.replace(mutant.find, mutant.replace))
+    target.write_text(target.read_text().replace(mutant.find, mutant.replace))
 
 
 def run_parity(copy: Path, functions: list[str], fail_fast: bool = True) -> dict:

@@ -1,10 +1,11 @@
 """One embedded R per process (rpy2): setup checks, r/load.R sourced once, one R call per function."""
 
+import functools
 import importlib.metadata
 import re
 import shutil
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -84,8 +85,6 @@ def to_numpy(value: Any) -> Any:
 class RBridge:
     """The embedded R with the r/ modules of one checkout loaded into their own environment."""
 
-    _instances: ClassVar[dict[Path, "RBridge"]] = {}
-
     def __init__(self, root: Path) -> None:
         """Embed R (once per process), check versions and packages, source r/load.R once."""
         rpy2_version = check_rpy2()
@@ -108,33 +107,28 @@ class RBridge:
             raise SetupError(f"{load_r} is missing: the R mirror is not in this checkout")
         self.env = ro.r("new.env()")
         ro.r["sys.source"](str(load_r), envir=self.env)
-        self.per_case = ro.r["eval"](ro.r["parse"](text=PER_CASE_R), self.env)
 
     @classmethod
+    @functools.cache
     def get(cls, root: Path) -> "RBridge":
         """The bridge for this checkout, created on first use (R starts once per process)."""
-        root = root.resolve()
-        if root not in cls._instances:
-            cls._instances[root] = cls(root)
-        return cls._instances[root]
+        return cls(root.resolve())
 
     def run_function(self, function: str, fixtures: Path) -> list[tuple[str, Any]]:
         """(case id, result) for every case of `function`, from ONE R call; ("*", error) if it fails."""
         from rpy2.rinterface_lib.embedded import RRuntimeError
+
+        try:
+            results = self.eval(PER_CASE_R, function, str(fixtures))
+        except RRuntimeError as exc:
+            return [("*", CaseError(f"R error: {exc}"))]
+        return [(str(k), to_numpy(v)) for k, v in results.items()]
+
+    def eval(self, code: str, *args: Any) -> Any:
+        """R code evaluated in the loaded environment (then called on args, if any), converted to numpy."""
         from rpy2.robjects import default_converter, numpy2ri
         from rpy2.robjects.conversion import localconverter
 
         with localconverter(default_converter + numpy2ri.converter):
-            try:
-                results = self.per_case(function, str(fixtures))
-            except RRuntimeError as exc:
-                return [("*", CaseError(f"R error: {exc}"))]
-            return [(str(k), to_numpy(v)) for k, v in results.items()]
-
-    def eval(self, code: str) -> Any:
-        """Evaluate R code in the loaded environment, converted to numpy (for tests)."""
-        from rpy2.robjects import default_converter, numpy2ri
-        from rpy2.robjects.conversion import localconverter
-
-        with localconverter(default_converter + numpy2ri.converter):
-            return self.ro.r["eval"](self.ro.r["parse"](text=code), self.env)
+            value = self.ro.r["eval"](self.ro.r["parse"](text=code), self.env)
+            return value(*args) if args else value

@@ -32,15 +32,8 @@ R = Callable[..., np.ndarray]  # R's function `name` on numpy arguments: r("soft
 
 def r_caller() -> "R":
     """R's functions by name, on numpy arguments, through the one embedded R (r/load.R sourced once)."""
-    from rpy2.robjects import default_converter, numpy2ri
-    from rpy2.robjects.conversion import localconverter
-
-    env = RBridge.get(ROOT).env
-
-    def call(name: str, *args: Any) -> np.ndarray:
-        with localconverter(default_converter + numpy2ri.converter):
-            return np.asarray(env[name](*args), dtype=np.float64)
-    return call
+    bridge = RBridge.get(ROOT)
+    return lambda name, *args: np.asarray(bridge.eval(name, *args), dtype=np.float64)
 
 
 def elementwise_rows(r: R, n: int, top: int) -> list[dict]:
