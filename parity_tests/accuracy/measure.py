@@ -64,6 +64,17 @@ def softmax_ld(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def worst_ratio(got: list[np.ndarray], rounded: list[np.ndarray], bounds: list[np.ndarray],
+                inputs: list[str]) -> dict[str, Any]:
+    """The largest |got - exact| / bound over the items (the first if tied), where, and its ULP error."""
+    ratios = [np.abs(g - r) / b for g, r, b in zip(got, rounded, bounds, strict=True)]
+    i = max(range(len(ratios)), key=lambda k: ratios[k].max())
+    j = int(np.argmax(ratios[i]))
+    g, r = got[i].flat[j], rounded[i].flat[j]
+    return {"max_error": float(ratios[i].flat[j]), "input": inputs[i], "got": float(g), "exact": float(r),
+            "ulp": float(abs(g - r) / np.spacing(abs(r)))}
+
+
 def softmax(matrices: list[np.ndarray], got: dict[str, list[np.ndarray]], policy: dict, top: int) -> dict:
     """Worst ratio |got - exact| / (the softmax class's bound) over all rows, and its ULP error."""
     cls = policy["softmax"]
@@ -75,45 +86,31 @@ def softmax(matrices: list[np.ndarray], got: dict[str, list[np.ndarray]], policy
         for lang in LANGS:
             scores[lang] += list((np.abs(got[lang][m] - ref) / bound).max(axis=1).astype(np.float64))
     pick = candidates({k: np.array(v) for k, v in scores.items()}, top, np.array([], dtype=int))
+    picked = [rows[p] for p in pick]
+    x = [matrices[m][r] for m, r in picked]
+    rounded = [np.array([exact.to_f64(v) for v in exact.softmax_row(row)]) for row in x]
+    bounds = [bound_of(cls, e, softmax_scale(row)) for e, row in zip(rounded, x, strict=True)]
     out: dict[str, Any] = {"function": "softmax", "inputs": int(sum(x.size for x in matrices)),
                            "rows": len(rows), "unit": "x bound", "decided_exactly": int(pick.size),
                            "bit_differences": sum(bit_differences(got["python"][m], got["r"][m])
                                                   for m in range(len(matrices)))}
+    described = [f"row of {row.size}, max |x| {np.abs(row).max():.3g}" for row in x]
     for lang in LANGS:
-        best: dict[str, Any] = {"max_error": -1.0}
-        for p in pick:
-            m, r = rows[p]
-            x = matrices[m][r]
-            rounded = np.array([exact.to_f64(v) for v in exact.softmax_row(x)])
-            g = got[lang][m][r]
-            bound = bound_of(cls, rounded, softmax_scale(x))
-            ratio = np.abs(g - rounded) / bound
-            j = int(np.argmax(ratio))
-            if ratio[j] > best["max_error"]:
-                best = {"max_error": float(ratio[j]),
-                        "input": f"row of {x.size}, max |x| {np.abs(x).max():.3g}",
-                        "got": float(g[j]), "exact": float(rounded[j]),
-                        "ulp": float(abs(g[j] - rounded[j]) / np.spacing(abs(rounded[j])))}
-        out[lang] = best
+        out[lang] = worst_ratio([got[lang][m][r] for m, r in picked], rounded, bounds, described)
     return out
 
 
 def cross_entropy(batches: list[tuple[np.ndarray, np.ndarray]], got: dict[str, np.ndarray],
                   policy: dict) -> dict:
     """Worst ratio |got - exact| / (the reduction class's bound) over all batches, each decided exactly."""
-    cls = policy["reduction"]
-    rounded = np.array([exact.to_f64(exact.cross_entropy(y, t)) for y, t in batches])
-    scale = np.array([cross_entropy_scale(y[np.arange(t.size), t]) for y, t in batches])
-    bound = bound_of(cls, rounded, scale)
+    rounded = [np.array(exact.to_f64(exact.cross_entropy(y, t))) for y, t in batches]
+    bounds = [bound_of(policy["reduction"], e, cross_entropy_scale(y[np.arange(t.size), t]))
+              for e, (y, t) in zip(rounded, batches, strict=True)]
     out: dict[str, Any] = {"function": "cross_entropy_error", "inputs": len(batches),
                            "picks": int(sum(t.size for _, t in batches)), "unit": "x bound",
                            "decided_exactly": len(batches),
                            "bit_differences": bit_differences(got["python"], got["r"])}
+    described = [f"batch {y.shape[0]}x{y.shape[1]}" for y, _ in batches]
     for lang in LANGS:
-        ratio = np.abs(got[lang] - rounded) / bound
-        i = int(np.argmax(ratio))
-        y = batches[i][0]
-        out[lang] = {"max_error": float(ratio[i]), "input": f"batch {y.shape[0]}x{y.shape[1]}",
-                     "got": float(got[lang][i]), "exact": float(rounded[i]),
-                     "ulp": float(abs(got[lang][i] - rounded[i]) / np.spacing(abs(rounded[i])))}
+        out[lang] = worst_ratio(list(got[lang]), rounded, bounds, described)
     return out
