@@ -47,9 +47,8 @@ def state_agrees(py: dict[str, np.ndarray], r: dict[str, np.ndarray]) -> bool:
     keys = ("iterations_done", "batch_rng", "evals", "losses")
     if not all(k in py and k in r and py[k].shape == r[k].shape for k in keys):
         return False
-    if not all(np.array_equal(py[k], r[k]) for k in keys[:3]):
-        return False
-    return bool(np.all(np.abs(py["losses"] - r["losses"]) <= LOSS_REL_BOUND * np.abs(py["losses"])))
+    return (all(np.array_equal(py[k], r[k]) for k in keys[:3])
+            and bool(np.all(np.abs(py["losses"] - r["losses"]) <= LOSS_REL_BOUND * np.abs(py["losses"]))))
 
 
 def run_both(tmpdir: Path, flags: list[str]) -> dict[str, Path]:
