@@ -20,7 +20,6 @@ What must agree, and how closely:
 """
 
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from python.two_layer_net import PARAM_KEYS
 ROOT = Path(__file__).resolve().parents[1]
 LOSS_REL_BOUND = 1e-12
 INFO = "info"  # rows that carry numbers but no verdict; not counted as passed or failed
+COMMANDS = {"python": [sys.executable, "-m", "python.train"], "r": ["Rscript", "r/train.R"]}
 
 
 def read_table(path: Path) -> np.ndarray:
@@ -53,14 +53,10 @@ def state_agrees(py: dict[str, np.ndarray], r: dict[str, np.ndarray]) -> bool:
 
 def run_both(tmpdir: Path, flags: list[str]) -> dict[str, Path]:
     """Run each language's CLI with the same flags into tmpdir/<lang>; return the output dirs."""
-    commands = {"python": [sys.executable, "-m", "python.train"],
-                "r": [shutil.which("Rscript") or "Rscript", "r/train.R"]}
-    outs = {}
-    for lang, command in commands.items():
-        outs[lang] = tmpdir / lang
-        subprocess.run([*command, *flags, "--out", str(outs[lang])], cwd=ROOT, check=True,
+    for lang, command in COMMANDS.items():
+        subprocess.run([*command, *flags, "--out", str(tmpdir / lang)], cwd=ROOT, check=True,
                        capture_output=True, text=True)
-    return outs
+    return {lang: tmpdir / lang for lang in COMMANDS}
 
 
 def row(check: str, value: Any, bound: Any, verdict: str, detail: str = "") -> dict:
