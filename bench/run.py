@@ -48,7 +48,6 @@ def step_functions(x: np.ndarray, t: np.ndarray) -> dict[str, Callable[[], None]
     """The project's SGD step, the book's plain numpy step and PyTorch's, on the same weights and batch."""
     import torch  # CPU float64 with autograd: the anchor a user would pick instead
 
-
     net = TwoLayerNet(784, 50, 10, seed=0)
     book_params = {k: v.copy() for k, v in net.params.items()}
     t_one_hot = np.eye(10)[t]

@@ -45,18 +45,6 @@ def version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", text)[:3])
 
 
-def check_rpy2() -> str:
-    """The installed rpy2 version, or SetupError naming what to install."""
-    if shutil.which("R") is None:
-        raise SetupError("R is not installed (rpy2 needs R and its headers):\n"
-                         "  apt-get install -y --no-install-recommends r-base-core r-base-dev\n" + SETUP_HINT)
-    try:
-        return importlib.metadata.version("rpy2")
-    except importlib.metadata.PackageNotFoundError:
-        raise SetupError(f"rpy2 is not installed in this Python:\n  pip install rpy2=={RPY2_PIN}\n"
-                         + SETUP_HINT) from None
-
-
 def check_r(rpy2_version: str, r_version: tuple[int, ...], missing: list[str]) -> None:
     """SetupError if the R version does not suit rpy2 or R packages are missing."""
     if r_version < (4, 2):
@@ -87,10 +75,16 @@ class RBridge:
 
     def __init__(self, root: Path) -> None:
         """Embed R (once per process), check versions and packages, source r/load.R once."""
-        rpy2_version = check_rpy2()
+        if shutil.which("R") is None:
+            raise SetupError("R is not installed (rpy2 needs R and its headers):\n  apt-get install -y "
+                             "--no-install-recommends r-base-core r-base-dev\n" + SETUP_HINT)
         try:
+            rpy2_version = importlib.metadata.version("rpy2")
             import rpy2.robjects as ro
             from rpy2.rinterface_lib import callbacks
+        except importlib.metadata.PackageNotFoundError:
+            raise SetupError(f"rpy2 is not installed in this Python:\n  pip install rpy2=={RPY2_PIN}\n"
+                             + SETUP_HINT) from None
         except Exception as exc:  # an rpy2 built for another R fails here
             raise SetupError(f"rpy2 {rpy2_version} cannot embed this R ({exc}):\n"
                              f"  pip install --force-reinstall rpy2=={RPY2_PIN}\n" + SETUP_HINT) from exc
