@@ -49,7 +49,7 @@ def bound_for(case: dict) -> float:
     a2 = 1.0 / (1.0 + np.exp(-(x @ p["W1"] + p["b1"]))) @ p["W2"] + p["b2"]
     e = np.exp(a2 - a2.max(axis=1, keepdims=True))
     y = e / e.sum(axis=1, keepdims=True)
-    p_min = float(np.min(y[np.arange(y.shape[0]), labels(case).reshape(-1)]))
+    p_min = float(np.min(y[np.arange(y.shape[0]), labels(case)]))
     g = max(1.0, 0.5 * float(np.max(np.abs(p["W2"]))) * max(1.0, float(np.max(np.abs(x)))))
     return CE_DELTA / (p_min + CE_DELTA) * g + H**2 * g**3
 

@@ -25,13 +25,6 @@ def candidates(scores: dict[str, np.ndarray], top: int, always: np.ndarray) -> n
     return np.unique(np.concatenate([*picks, always]))
 
 
-def worst(errors: np.ndarray, inputs: np.ndarray, got: np.ndarray, rounded: np.ndarray) -> dict:
-    """The largest error, the input where it occurs, the result there and the exact value rounded."""
-    i = int(np.argmax(errors))
-    return {"max_error": float(errors[i]), "input": float(inputs[i]), "got": float(got[i]),
-            "exact": float(rounded[i]), "index": i}
-
-
 def elementwise(name: str, x: np.ndarray, got: dict[str, np.ndarray], top: int, always: np.ndarray,
                 screen_fn: Callable, exact_fn: Callable) -> dict[str, Any]:
     """ULP errors of an elementwise function on x: screened in long double, the worst decided exactly.
@@ -48,13 +41,14 @@ def elementwise(name: str, x: np.ndarray, got: dict[str, np.ndarray], top: int, 
     out: dict[str, Any] = {"function": name, "inputs": int(x.size), "unit": "ULP",
                            "decided_exactly": int(pick.size),
                            "bit_differences": bit_differences(got["python"], got["r"])}
-    for lang in LANGS:
-        out[lang] = worst(errors[lang], x[pick], got[lang][pick], rounded)
-        out[lang]["index"] = int(pick[out[lang]["index"]])
-        out[lang]["screen_max"] = float(scores[lang].max())
+    for lang in LANGS:  # the worst of each measure, where it occurs, the result there and the exact value
+        i = int(np.argmax(errors[lang]))
         vs_rounded = np.abs(got[lang][pick] - rounded) / ulp(rounded)
-        i = int(np.argmax(vs_rounded))
-        out[lang]["max_vs_rounded"], out[lang]["input_vs_rounded"] = float(vs_rounded[i]), float(x[pick][i])
+        k = int(np.argmax(vs_rounded))
+        out[lang] = {"max_error": float(errors[lang][i]), "input": float(x[pick[i]]),
+                     "got": float(got[lang][pick[i]]), "exact": float(rounded[i]), "index": int(pick[i]),
+                     "screen_max": float(scores[lang].max()),
+                     "max_vs_rounded": float(vs_rounded[k]), "input_vs_rounded": float(x[pick[k]])}
     return out
 
 
