@@ -122,13 +122,11 @@ def test_closing_line_and_files(r_bridge, tmp_path, capsys):
 
 
 def demo_cases():
-    """Two cases to append, by function, with exact expected values.
-
-    - sigmoid `demo/matrix_2x3`: a non-square matrix input, expected from the generator's 60-digit oracle;
-    - TwoLayerNet.accuracy `ties/zero_W2_40_rows/labels`: W2 = 0 and b2 = 0 make all 5 classes tie
-      exactly (softmax of zeros is 1/5 bit for bit), the labels are all 0, so the first-maximum rule
-      gives accuracy 1.0 exactly, any other tie rule less (R's random ties survive with 5^-40).
-    """
+    """Two cases to append, by function, with exact expected values."""
+    # sigmoid `demo/matrix_2x3`: a non-square matrix input, expected from the generator's 60-digit oracle;
+    # TwoLayerNet.accuracy `ties/zero_W2_40_rows/labels`: W2 = 0 and b2 = 0 make all 5 classes tie
+    # exactly (softmax of zeros is 1/5 bit for bit), the labels are all 0, so the first-maximum rule
+    # gives accuracy 1.0 exactly, any other tie rule less (R's random ties survive with 5^-40).
     x = np.array([[-3.25, -0.1, 0.0], [0.7, 12.0, -30.5]])
     sigmoid = fixture_case("demo/matrix_2x3", "a non-square matrix, added by the test", "elementwise",
                            {"x": x}, exact_map(oracle.sigmoid, x))
