@@ -74,12 +74,6 @@ def cheap_first(functions: list[str], fixtures: Path) -> list[str]:
     return sorted(functions, key=lambda f: (fixtures / files[f]["path"]).stat().st_size if f in files else 0)
 
 
-def apply(mutant: Mutant, copy: Path) -> None:
-    """Substitute in the copy (load_mutants checked that the find string occurs once)."""
-    target = copy / mutant.file
-    target.write_text(target.read_text().replace(mutant.find, mutant.replace))
-
-
 def run_parity(copy: Path, functions: list[str], fail_fast: bool = True) -> dict:
     """`python -m parity_tests.run` on the copy (its python/ and r/), restricted to these functions."""
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
@@ -106,7 +100,8 @@ def run_mutant(mutant: Mutant, base: Path, work: Path) -> dict:
     """Apply one mutant to a fresh copy and run parity `runs` times; caught only if every run fails."""
     copy = work / re.sub(r"[^A-Za-z0-9_.-]", "_", mutant.id)
     make_copy(base, copy)
-    apply(mutant, copy)
+    target = copy / mutant.file  # load_mutants checked that the find string occurs once
+    target.write_text(target.read_text().replace(mutant.find, mutant.replace))
     runs = [run_parity(copy, mutant.functions) for _ in range(mutant.runs)]
     shutil.rmtree(copy, ignore_errors=True)
     outcomes = [outcome(r) for r in runs]

@@ -51,14 +51,6 @@ def state_agrees(py: dict[str, np.ndarray], r: dict[str, np.ndarray]) -> bool:
             and bool(np.all(np.abs(py["losses"] - r["losses"]) <= LOSS_REL_BOUND * np.abs(py["losses"]))))
 
 
-def run_both(tmpdir: Path, flags: list[str]) -> dict[str, Path]:
-    """Run each language's CLI with the same flags into tmpdir/<lang>; return the output dirs."""
-    for lang, command in COMMANDS.items():
-        subprocess.run([*command, *flags, "--out", str(tmpdir / lang)], cwd=ROOT, check=True,
-                       capture_output=True, text=True)
-    return {lang: tmpdir / lang for lang in COMMANDS}
-
-
 def row(check: str, value: Any, bound: Any, verdict: str, detail: str = "") -> dict:
     """One row of the training section."""
     return {"check": check, "value": value, "bound": bound, "detail": detail, "verdict": verdict}
@@ -72,7 +64,10 @@ def check_row(check: str, ok: bool, detail: str = "") -> dict:
 def compare_training(tmpdir: Path, iters: int = 300, train_limit: int = 2000, seed: int = 7) -> list[dict]:
     """Train in both languages with the same flags; compare losses, accuracies and weights, as rows."""
     flags = ["--iters", str(iters), "--train-limit", str(train_limit), "--seed", str(seed), "--quiet"]
-    outs = run_both(tmpdir, flags)
+    for lang, command in COMMANDS.items():
+        subprocess.run([*command, *flags, "--out", str(tmpdir / lang)], cwd=ROOT, check=True,
+                       capture_output=True, text=True)
+    outs = {lang: tmpdir / lang for lang in COMMANDS}
     loss = {lang: read_table(d / "metrics.csv")[:, 1] for lang, d in outs.items()}
     rel = np.abs(loss["python"] - loss["r"]) / np.abs(loss["python"])
     epochs = {lang: read_table(d / "epochs.csv") for lang, d in outs.items()}
