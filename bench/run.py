@@ -81,13 +81,9 @@ def interleaved(steps: dict[str, Callable[[], None]]) -> dict[str, list[float]]:
     return times
 
 
-def r_timings(reference_blas: bool) -> dict | None:
-    """bench/bench.R under OpenBLAS, or under Debian's reference BLAS (LD_PRELOAD) if installed."""
-    env = dict(os.environ)
-    if reference_blas:
-        if not Path(REFERENCE_BLAS).exists():
-            return None
-        env["LD_PRELOAD"] = REFERENCE_BLAS
+def r_timings(preload: str | None = None) -> dict:
+    """bench/bench.R under OpenBLAS, or with another BLAS (Debian's reference BLAS) preloaded."""
+    env = {**os.environ, "LD_PRELOAD": preload} if preload else None
     out = subprocess.run(["Rscript", "bench/bench.R", str(REPEATS), str(STEPS // 4)],
                          capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout)
@@ -159,7 +155,8 @@ def main() -> int:
     import pandas as pd
     x, t = batch()
     steps = interleaved(step_functions(x, t))
-    r_open, r_ref = r_timings(False), r_timings(True)
+    r_open = r_timings()
+    r_ref = r_timings(REFERENCE_BLAS) if Path(REFERENCE_BLAS).exists() else None
     py_book, py_series = python_numerical(x, t)
     py_ms, torch_ms = float(np.median(steps["py"])), float(np.median(steps["torch"]))
     gflops = matmul_gflops()

@@ -76,8 +76,7 @@ def gradcheck_rows(cases: dict[str, list[dict]], py: dict[str, dict], r: dict[st
             if not same_problem(bp_case, num_case):
                 continue
             sample = num_case.get("sample")
-            gaps = {side: max_gap(res[BACKPROP].get(bp_case["id"], CaseError("missing")),
-                                  res[fn].get(num_case["id"], CaseError("missing")), sample)
+            gaps = {side: max_gap(res[BACKPROP][bp_case["id"]], res[fn][num_case["id"]], sample)
                     for side, res in (("py", py), ("r", r))}
             gaps["exact"] = max_gap(bp_case["expected"], num_case["expected"], sample)
             bound = bound_for(bp_case)
