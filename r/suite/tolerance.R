@@ -135,10 +135,3 @@ compare <- function(got, expected, cls, err_scale = NULL, bitexact = FALSE) {
   v$where <- if (nzchar(v$where)) paste0(keys[worst], v$where) else ""
   v
 }
-
-# One line describing a verdict, for test failure messages.
-format_verdict <- function(v) {
-  sprintf("error %.3g %s (bound %.3g, ratio %.3g, %.1f digits)%s",
-          v$error, v$unit, v$bound, v$ratio, v$digits,
-          if (nzchar(v$where)) paste0(" at ", v$where) else "")
-}
