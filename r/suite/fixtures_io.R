@@ -59,6 +59,16 @@ read_fixture_json <- function(path) {
   })
 }
 
+# A document (from path) of the schema version this reader understands.
+check_version <- function(doc, path) {
+  version <- if (is.list(doc)) doc[["schema_version"]]
+  if (!identical(version, fixtures_schema_version)) {
+    fixture_error(path, ": schema_version ",
+                  if (is.null(version)) "missing" else toString(version),
+                  ", this reader understands ", fixtures_schema_version)
+  }
+}
+
 # One ARRAY (name: its place in the case) decoded, its bits verified; int64
 # as integer when it fits (checkpoint.R has Python's name, decode_array).
 decode_fixture_array <- function(obj, name) {
@@ -119,6 +129,21 @@ decode <- function(value, name, input = TRUE) {
   value
 }
 
+# Each sampled weight's indices (case decoded) lie inside that weight.
+check_sample <- function(case) {
+  sample <- case[["sample"]]
+  need(setequal(names(sample), names(case[["expected"]])),
+       "sample: its keys must be those of the expected map")
+  for (key in names(sample)) {
+    at <- unlist(sample[[key]])
+    limit <- length(case[["inputs"]][["params"]][[key]])
+    need(is.numeric(at) && length(at) == length(case[["expected"]][[key]]) &&
+           all(at >= 0 & at < limit & at == trunc(at)),
+         "sample.", key, ": not ", length(case[["expected"]][[key]]),
+         " indices below ", limit)
+  }
+}
+
 # One case: its tolerance class one of classes, arrays decoded, sample valid.
 decode_case <- function(case, classes) {
   need(is_map(case), "not an object, or a key appears twice")
@@ -142,31 +167,6 @@ decode_case <- function(case, classes) {
   }
   if ("sample" %in% names(case)) check_sample(case)
   case
-}
-
-# Each sampled weight's indices (case decoded) lie inside that weight.
-check_sample <- function(case) {
-  sample <- case[["sample"]]
-  need(setequal(names(sample), names(case[["expected"]])),
-       "sample: its keys must be those of the expected map")
-  for (key in names(sample)) {
-    at <- unlist(sample[[key]])
-    limit <- length(case[["inputs"]][["params"]][[key]])
-    need(is.numeric(at) && length(at) == length(case[["expected"]][[key]]) &&
-           all(at >= 0 & at < limit & at == trunc(at)),
-         "sample.", key, ": not ", length(case[["expected"]][[key]]),
-         " indices below ", limit)
-  }
-}
-
-# A document (from path) of the schema version this reader understands.
-check_version <- function(doc, path) {
-  version <- if (is.list(doc)) doc[["schema_version"]]
-  if (!identical(version, fixtures_schema_version)) {
-    fixture_error(path, ": schema_version ",
-                  if (is.null(version)) "missing" else toString(version),
-                  ", this reader understands ", fixtures_schema_version)
-  }
 }
 
 # The manifest, its schema version and its paths checked.
@@ -222,15 +222,15 @@ load_cases <- function(fn, root = fixtures_root) {
   }
   doc <- read_fixture_json(path)
   check_version(doc, path)
-  decoding(path, need(identical(doc[["function"]], fn),
-                      "'function' is not '", fn, "'"))
+  cases <- doc[["cases"]]
+  decoding(path, {
+    need(identical(doc[["function"]], fn), "'function' is not '", fn, "'")
+    need(is.list(cases) && is.null(names(cases)) &&
+           length(cases) == entry[["cases"]],
+         length(cases), " cases, the manifest says ", entry[["cases"]])
+  })
   policy <- read_fixture_json(file.path(root, "tolerances.json"))
   classes <- names(policy[["classes"]])
-  cases <- doc[["cases"]]
-  decoding(path, need(is.list(cases) && is.null(names(cases)) &&
-                        length(cases) == entry[["cases"]],
-                      length(cases), " cases, the manifest says ",
-                      entry[["cases"]]))
   for (k in seq_along(cases)) {
     id <- if (is.list(cases[[k]])) cases[[k]][["id"]]
     name <- if (is.character(id)) id[1] else sprintf("cases[%d]", k - 1L)
