@@ -123,10 +123,7 @@ decode <- function(value, name, input = TRUE) {
   }
   if ("dtype" %in% names(value)) return(decode_fixture_array(value, name))
   need(is_map(value), name, ": not an ARRAY or a map of ARRAYs")
-  for (k in names(value)) {
-    value[[k]] <- decode_fixture_array(value[[k]], paste0(name, ".", k))
-  }
-  value
+  Map(decode_fixture_array, value, paste0(name, ".", names(value)))
 }
 
 # Each sampled weight's indices (case decoded) lie inside that weight.
@@ -158,10 +155,7 @@ decode_case <- function(case, classes) {
   need(!is.null(case[["expected"]]), "no expected value")
   inputs <- case[["inputs"]]
   need(is_map(inputs), "inputs: not a map")
-  for (k in names(inputs)) {
-    inputs[k] <- list(decode(inputs[[k]], paste0("inputs.", k)))
-  }
-  case["inputs"] <- list(inputs)
+  case["inputs"] <- list(Map(decode, inputs, paste0("inputs.", names(inputs))))
   for (key in intersect(c("expected", "err_scale"), names(case))) {
     case[key] <- list(decode(case[[key]], key, input = FALSE))
   }
