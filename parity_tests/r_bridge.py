@@ -13,8 +13,8 @@ RPY2_PIN = "3.5.17"
 R_PACKAGES = ("jsonlite", "digest")  # what r/suite/fixtures_io.R needs to read the fixtures
 SETUP_HINT = "  run `make setup` (installs the Debian packages and the pinned Python requirements)"
 
-# R's run_function_cases() with each case in its own tryCatch, so that an error names its case and
-# leaves the others to run. An error comes back as one string with a marker prefix.
+# Every case of a function through R's run_case(), each in its own tryCatch, so that an error names its
+# case and leaves the others to run. An error comes back as one string with a marker prefix.
 PER_CASE_R = """function(fn, root) {
   cases <- load_cases(fn, root)
   out <- lapply(cases, function(case) tryCatch(run_case(fn, case), error = function(e)
