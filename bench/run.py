@@ -44,40 +44,21 @@ def per_call_ms(fn: Callable[[], object], times: int) -> float:
     return (time.perf_counter() - start) / times * 1e3
 
 
-def median_spread(samples: list[float]) -> tuple[float, float]:
-    """Median and relative spread (max - min) / median."""
-    med = float(np.median(samples))
-    return med, (max(samples) - min(samples)) / med
+def step_functions(x: np.ndarray, t: np.ndarray) -> dict[str, Callable[[], None]]:
+    """The project's SGD step, the book's plain numpy step and PyTorch's, on the same weights and batch."""
+    import torch  # CPU float64 with autograd: the anchor a user would pick instead
 
-
-def python_step(x: np.ndarray, t: np.ndarray) -> Callable[[], None]:
-    """The project's backprop SGD step."""
     net = TwoLayerNet(784, 50, 10, seed=0)
-
-    def step() -> None:
-        net.params = sgd_update(net.params, net.gradient(x, t), 0.1)
-    return step
-
-
-def book_step(x: np.ndarray, t: np.ndarray) -> Callable[[], None]:
-    """The book's plain numpy step (bench/book_step.py) on the same weights and batch."""
-    params = {k: v.copy() for k, v in TwoLayerNet(784, 50, 10, seed=0).params.items()}
+    book_params = {k: v.copy() for k, v in net.params.items()}
     t_one_hot = np.eye(10)[t]
-    return lambda: book_step_update(params, x, t_one_hot, 0.1)
-
-
-def torch_step(x: np.ndarray, t: np.ndarray) -> Callable[[], None] | None:
-    """PyTorch CPU float64 with autograd: the anchor a user would pick instead."""
-    try:
-        import torch
-    except ImportError:
-        return None
     torch.set_num_threads(1)
-    net = TwoLayerNet(784, 50, 10, seed=0)
     params = [torch.tensor(net.params[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2")]
     xt, tt = torch.tensor(x), torch.tensor(t)
 
-    def step() -> None:
+    def python_step() -> None:
+        net.params = sgd_update(net.params, net.gradient(x, t), 0.1)
+
+    def torch_step() -> None:
         w1, b1, w2, b2 = params
         logits = torch.sigmoid(xt @ w1 + b1) @ w2 + b2
         torch.nn.functional.cross_entropy(logits, tt).backward()
@@ -85,28 +66,24 @@ def torch_step(x: np.ndarray, t: np.ndarray) -> Callable[[], None] | None:
             for p in params:
                 p -= 0.1 * p.grad
                 p.grad = None
-    return step
+    return {"py": python_step, "book": lambda: book_step_update(book_params, x, t_one_hot, 0.1),
+            "torch": torch_step}
 
 
-def interleaved(steps: dict[str, Callable[[], None] | None]) -> dict[str, list[float] | None]:
+def interleaved(steps: dict[str, Callable[[], None]]) -> dict[str, list[float]]:
     """ms per step of each, its REPEATS blocks of STEPS taken in turn, so that a change of load hits all."""
-    present = {name: fn for name, fn in steps.items() if fn is not None}
-    for fn in present.values():
+    for fn in steps.values():
         per_call_ms(fn, 20)
-    times: dict[str, list[float] | None] = {name: [] if fn else None for name, fn in steps.items()}
+    times: dict[str, list[float]] = {name: [] for name in steps}
     for _ in range(REPEATS):
-        for name, fn in present.items():
-            times[name].append(per_call_ms(fn, STEPS))  # type: ignore[union-attr]
+        for name, fn in steps.items():
+            times[name].append(per_call_ms(fn, STEPS))
     return times
 
 
-def r_timings(reference_blas: bool) -> dict | None:
-    """bench/bench.R under OpenBLAS, or under Debian's reference BLAS (LD_PRELOAD) if installed."""
-    env = dict(os.environ)
-    if reference_blas:
-        if not Path(REFERENCE_BLAS).exists():
-            return None
-        env["LD_PRELOAD"] = REFERENCE_BLAS
+def r_timings(preload: str | None = None) -> dict:
+    """bench/bench.R under OpenBLAS, or with another BLAS (Debian's reference BLAS) preloaded."""
+    env = {**os.environ, "LD_PRELOAD": preload} if preload else None
     out = subprocess.run(["Rscript", "bench/bench.R", str(REPEATS), str(STEPS // 4)],
                          capture_output=True, text=True, env=env, check=True)
     return json.loads(out.stdout)
@@ -133,8 +110,9 @@ def matmul_gflops() -> float:
 
 def row(what: str, samples: list[float] | None, unit: str, ratio_to: str = "", ratio: float | None = None,
         goal: str = "", met: bool | None = None) -> dict:
-    """One table row from repeated samples."""
-    med, spread = median_spread(samples) if samples else (float("nan"), float("nan"))
+    """One table row from repeated samples: their median and relative spread (max - min) / median."""
+    med = float(np.median(samples)) if samples else float("nan")
+    spread = (max(samples) - min(samples)) / med if samples else float("nan")
     return {"measurement": what, "median": med, "unit": unit, "spread": spread, "ratio": ratio,
             "ratio_to": ratio_to, "goal": goal, "met": met}
 
@@ -142,7 +120,7 @@ def row(what: str, samples: list[float] | None, unit: str, ratio_to: str = "", r
 def ratio_row(what: str, samples: list[float] | None, unit: str, ratio_to: str = "",
               denominator: float | None = None, goal: float | None = None) -> dict:
     """A row whose ratio is its median time over the median time of `ratio_to`, with an upper goal."""
-    ratio = median_spread(samples)[0] / denominator if samples and denominator else None
+    ratio = float(np.median(samples)) / denominator if samples and denominator else None
     met = None if goal is None or ratio is None else bool(ratio <= goal)
     return row(what, samples, unit, ratio_to, ratio, f"<= {goal}" if goal is not None else "", met)
 
@@ -150,7 +128,7 @@ def ratio_row(what: str, samples: list[float] | None, unit: str, ratio_to: str =
 def numerical_rows(language: str, book_ms_per_element: list[float], series_ms: list[float]) -> list[dict]:
     """The book loop (scaled to all weights) and the series method, with the series' speed-up."""
     book = [v * N_PARAMS / 1e3 for v in book_ms_per_element]
-    speedup = median_spread(book)[0] * 1e3 / median_spread(series_ms)[0]
+    speedup = float(np.median(book)) * 1e3 / float(np.median(series_ms))
     return [row(f"numerical gradient, book loop, {language} (scaled)", book, "s"),
             row(f"numerical gradient, series, {language}", series_ms, "ms", "book loop (speed-up)", speedup,
                 ">= 1000", speedup >= 1000)]
@@ -159,7 +137,7 @@ def numerical_rows(language: str, book_ms_per_element: list[float], series_ms: l
 def training_rows(runs: dict[str, list[dict]]) -> list[dict]:
     """Full default runs: the CLIs against the plain loop and each other, and their peak RSS."""
     wall = {who: [run["wall_s"] if run["ok"] else float("nan") for run in rs] for who, rs in runs.items()}
-    med = {who: median_spread(w)[0] for who, w in wall.items()}
+    med = {who: float(np.median(w)) for who, w in wall.items()}
     rows = [
         row("full run, plain numpy loop (bench/plain_loop.py)", wall["plain loop"], "s"),
         ratio_row("full run, Python CLI", wall["Python"], "s", "plain loop", med["plain loop"], 1.3),
@@ -176,18 +154,17 @@ def main() -> int:
     """Measure everything in one run, print the table, write build/bench/bench.json."""
     import pandas as pd
     x, t = batch()
-    steps = interleaved({"py": python_step(x, t), "book": book_step(x, t), "torch": torch_step(x, t)})
-    py_step, plain_step, torch_ms = steps["py"], steps["book"], steps["torch"]
-    r_open, r_ref = r_timings(False), r_timings(True)
+    steps = interleaved(step_functions(x, t))
+    r_open = r_timings()
+    r_ref = r_timings(REFERENCE_BLAS) if Path(REFERENCE_BLAS).exists() else None
     py_book, py_series = python_numerical(x, t)
-    py_ms = median_spread(py_step)[0]
-    torch_med = median_spread(torch_ms)[0] if torch_ms else None
+    py_ms, torch_ms = float(np.median(steps["py"])), float(np.median(steps["torch"]))
     gflops = matmul_gflops()
     floor_ms = STEP_FLOP / gflops / 1e6
     rows = [
-        ratio_row("SGD step, Python (numpy)", py_step, "ms", "PyTorch", torch_med, 0.6),
-        ratio_row("SGD step, the book's plain numpy (anchor)", plain_step, "ms", "PyTorch", torch_med),
-        row("SGD step, PyTorch CPU float64 autograd", torch_ms, "ms"),
+        ratio_row("SGD step, Python (numpy)", steps["py"], "ms", "PyTorch", torch_ms, 0.6),
+        ratio_row("SGD step, the book's plain numpy (anchor)", steps["book"], "ms", "PyTorch", torch_ms),
+        row("SGD step, PyTorch CPU float64 autograd", steps["torch"], "ms"),
         ratio_row("SGD step, R + OpenBLAS", r_open["step_ms"], "ms", "Python", py_ms, 1.5),
         ratio_row("SGD step, R + reference BLAS", r_ref["step_ms"] if r_ref else None, "ms", "Python",
                   py_ms),

@@ -10,13 +10,6 @@ R_OUTCOMES = """function(path) vapply(run_bad_inputs(path), function(o)
   paste(o$ok, o$error, gsub("[\\r\\n]", " ", o$message), sep = "|"), "")"""
 
 
-def r_outcomes(bridge: RBridge, path: Path) -> list[tuple[bool, str, str]]:
-    """(ok, condition class, message) for each case, from R."""
-    lines = bridge.eval(R_OUTCOMES)(str(path))
-    parts = [str(line).split("|", 2) for line in lines]
-    return [(ok == "TRUE", cls, message) for ok, cls, message in parts]
-
-
 def snake(name: str) -> str:
     """InputError -> dlfs_input_error, R's class for Python's error."""
     return "dlfs_" + "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
@@ -27,16 +20,16 @@ def bad_input_rows(bridge: RBridge, fixtures: Path) -> list[dict]:
     path = fixtures / "bad_inputs.json"
     doc = load_catalogue(path)
     py = [run_case(case, doc["net"]) for case in doc["cases"]]
-    r = r_outcomes(bridge, path)
+    r = [str(line).split("|", 2) for line in bridge.eval(R_OUTCOMES, str(path))]
     rows: dict[str, dict] = {}
     for case, p, (r_ok, r_class, r_message) in zip(doc["cases"], py, r, strict=True):
         row = rows.setdefault(case["group"], {"group": case["group"], "cases": 0, "python refused": 0,
                                               "R refused": 0, "same class": 0, "misses": []})
         row["cases"] += 1
         row["python refused"] += p.ok
-        row["R refused"] += r_ok
+        row["R refused"] += r_ok == "TRUE"
         row["same class"] += p.error is not None and snake(p.error) == r_class
-        if not (p.ok and r_ok):
+        if not (p.ok and r_ok == "TRUE"):
             row["misses"].append(f"{case['function']}: {case['description']} (Python {p.error}: "
                                  f"{p.message} | R {r_class}: {r_message})")
     for row in rows.values():

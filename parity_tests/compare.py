@@ -98,21 +98,16 @@ def guarded(cls: dict, check: Any, *args: Any) -> Verdict:
 def case_row(function: str, case: dict, py: Any, r: Any, policy: dict) -> dict:
     """One row of the parity table: errors in the class's unit, digits, bounds, ratios, verdict."""
     verdicts = case_verdicts(case, py, r, policy)
-    worst = max(verdicts, key=lambda k: verdicts[k].ratio)
-    if verdicts[worst].ratio == 0:
-        worst = "py_exact"
+    worst = max(verdicts, key=lambda k: verdicts[k].ratio)  # the first, py_exact, when all are 0
     # A divergence class measures min |x| against its floor, not an error.
     unit = "min|x|" if "min_abs" in policy[case["tolerance"]] else verdicts["py_exact"].unit
-    row: dict[str, Any] = {"function": function, "case": case["id"], "class": case["tolerance"], "unit": unit}
+    row: dict[str, Any] = {"function": function, "case": case["id"], "class": case["tolerance"], "unit": unit,
+                           **{name: v.error for name, v in verdicts.items()},
+                           "digits_py": verdicts["py_exact"].digits, "digits_r": verdicts["r_exact"].digits,
+                           "bound": verdicts[worst].bound, "ratio": verdicts[worst].ratio,
+                           "verdict": "pass" if all(v.passed for v in verdicts.values()) else "FAIL"}
     for name, v in verdicts.items():
-        row[name] = v.error
-    row["digits_py"] = verdicts["py_exact"].digits
-    row["digits_r"] = verdicts["r_exact"].digits
-    row["bound"] = verdicts[worst].bound
-    row["ratio"] = verdicts[worst].ratio
-    row["verdict"] = "pass" if all(v.passed for v in verdicts.values()) else "FAIL"
-    for name, v in verdicts.items():
-        row[f"{name}_bound"], row[f"{name}_ratio"] = v.bound, v.ratio
-        row[f"{name}_passed"], row[f"{name}_where"] = v.passed, v.where.strip()
+        row |= {f"{name}_bound": v.bound, f"{name}_ratio": v.ratio, f"{name}_passed": v.passed,
+                f"{name}_where": v.where.strip()}
     row["digits_py_r"] = verdicts["py_r"].digits
     return row

@@ -49,7 +49,7 @@ def bound_for(case: dict) -> float:
     a2 = 1.0 / (1.0 + np.exp(-(x @ p["W1"] + p["b1"]))) @ p["W2"] + p["b2"]
     e = np.exp(a2 - a2.max(axis=1, keepdims=True))
     y = e / e.sum(axis=1, keepdims=True)
-    p_min = float(np.min(y[np.arange(y.shape[0]), labels(case).reshape(-1)]))
+    p_min = float(np.min(y[np.arange(y.shape[0]), labels(case)]))
     g = max(1.0, 0.5 * float(np.max(np.abs(p["W2"]))) * max(1.0, float(np.max(np.abs(x)))))
     return CE_DELTA / (p_min + CE_DELTA) * g + H**2 * g**3
 
@@ -76,8 +76,7 @@ def gradcheck_rows(cases: dict[str, list[dict]], py: dict[str, dict], r: dict[st
             if not same_problem(bp_case, num_case):
                 continue
             sample = num_case.get("sample")
-            gaps = {side: max_gap(res[BACKPROP].get(bp_case["id"], CaseError("missing")),
-                                  res[fn].get(num_case["id"], CaseError("missing")), sample)
+            gaps = {side: max_gap(res[BACKPROP][bp_case["id"]], res[fn][num_case["id"]], sample)
                     for side, res in (("py", py), ("r", r))}
             gaps["exact"] = max_gap(bp_case["expected"], num_case["expected"], sample)
             bound = bound_for(bp_case)

@@ -17,7 +17,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTANTS = Path(__file__).with_name("mutants.json")
-COPIED = ("python", "r", "parity_tests")  # fixtures/ is hard-linked: no mutant writes to it
+COPIED = ("python", "r", "parity_tests")  # fixtures/ is a link to the checkout's: no mutant writes to it
 CLOSING = re.compile(r"^(\d+) passed, (\d+) failed$", re.MULTILINE)
 
 
@@ -62,29 +62,16 @@ def load_mutants(path: Path = MUTANTS, root: Path = ROOT) -> list[Mutant]:
 
 
 def make_copy(base: Path, dest: Path) -> None:
-    """A checkout copy: code directories copied, fixtures hard-linked (copied where links fail)."""
-    ignore = shutil.ignore_patterns("__pycache__", "build")
+    """A checkout copy: code directories copied, fixtures/ a symbolic link to the base's."""
     for name in COPIED:
-        shutil.copytree(base / name, dest / name, ignore=ignore)
-    try:
-        shutil.copytree(base / "fixtures", dest / "fixtures", copy_function=os.link, ignore=ignore)
-    except OSError:
-        shutil.rmtree(dest / "fixtures", ignore_errors=True)
-        shutil.copytree(base / "fixtures", dest / "fixtures", ignore=ignore)
+        shutil.copytree(base / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "build"))
+    (dest / "fixtures").symlink_to((base / "fixtures").resolve())
 
 
 def cheap_first(functions: list[str], fixtures: Path) -> list[str]:
     """Functions ordered by the size of their fixture file, so --fail-fast usually stops early."""
     files = json.loads((fixtures / "manifest.json").read_text())["files"]
     return sorted(functions, key=lambda f: (fixtures / files[f]["path"]).stat().st_size if f in files else 0)
-
-
-def apply(mutant: Mutant, copy: Path) -> None:
-    """Substitute in the copy (a new file, never writing through a link); load_mutants checked the match."""
-    target = copy / mutant.file
-    text = target.read_text()
-    target.unlink()
-    target.write_text(text.replace(mutant.find, mutant.replace))
 
 
 def run_parity(copy: Path, functions: list[str], fail_fast: bool = True) -> dict:
@@ -113,7 +100,8 @@ def run_mutant(mutant: Mutant, base: Path, work: Path) -> dict:
     """Apply one mutant to a fresh copy and run parity `runs` times; caught only if every run fails."""
     copy = work / re.sub(r"[^A-Za-z0-9_.-]", "_", mutant.id)
     make_copy(base, copy)
-    apply(mutant, copy)
+    target = copy / mutant.file  # load_mutants checked that the find string occurs once
+    target.write_text(target.read_text().replace(mutant.find, mutant.replace))
     runs = [run_parity(copy, mutant.functions) for _ in range(mutant.runs)]
     shutil.rmtree(copy, ignore_errors=True)
     outcomes = [outcome(r) for r in runs]

@@ -1,10 +1,11 @@
 """One embedded R per process (rpy2): setup checks, r/load.R sourced once, one R call per function."""
 
+import functools
 import importlib.metadata
 import re
 import shutil
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -12,8 +13,8 @@ RPY2_PIN = "3.5.17"
 R_PACKAGES = ("jsonlite", "digest")  # what r/suite/fixtures_io.R needs to read the fixtures
 SETUP_HINT = "  run `make setup` (installs the Debian packages and the pinned Python requirements)"
 
-# R's run_function_cases() with each case in its own tryCatch, so that an error names its case and
-# leaves the others to run. An error comes back as one string with a marker prefix.
+# Every case of a function through R's run_case(), each in its own tryCatch, so that an error names its
+# case and leaves the others to run. An error comes back as one string with a marker prefix.
 PER_CASE_R = """function(fn, root) {
   cases <- load_cases(fn, root)
   out <- lapply(cases, function(case) tryCatch(run_case(fn, case), error = function(e)
@@ -44,18 +45,6 @@ def version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", text)[:3])
 
 
-def check_rpy2() -> str:
-    """The installed rpy2 version, or SetupError naming what to install."""
-    if shutil.which("R") is None:
-        raise SetupError("R is not installed (rpy2 needs R and its headers):\n"
-                         "  apt-get install -y --no-install-recommends r-base-core r-base-dev\n" + SETUP_HINT)
-    try:
-        return importlib.metadata.version("rpy2")
-    except importlib.metadata.PackageNotFoundError:
-        raise SetupError(f"rpy2 is not installed in this Python:\n  pip install rpy2=={RPY2_PIN}\n"
-                         + SETUP_HINT) from None
-
-
 def check_r(rpy2_version: str, r_version: tuple[int, ...], missing: list[str]) -> None:
     """SetupError if the R version does not suit rpy2 or R packages are missing."""
     if r_version < (4, 2):
@@ -84,14 +73,18 @@ def to_numpy(value: Any) -> Any:
 class RBridge:
     """The embedded R with the r/ modules of one checkout loaded into their own environment."""
 
-    _instances: ClassVar[dict[Path, "RBridge"]] = {}
-
     def __init__(self, root: Path) -> None:
         """Embed R (once per process), check versions and packages, source r/load.R once."""
-        rpy2_version = check_rpy2()
+        if shutil.which("R") is None:
+            raise SetupError("R is not installed (rpy2 needs R and its headers):\n  apt-get install -y "
+                             "--no-install-recommends r-base-core r-base-dev\n" + SETUP_HINT)
         try:
+            rpy2_version = importlib.metadata.version("rpy2")
             import rpy2.robjects as ro
             from rpy2.rinterface_lib import callbacks
+        except importlib.metadata.PackageNotFoundError:
+            raise SetupError(f"rpy2 is not installed in this Python:\n  pip install rpy2=={RPY2_PIN}\n"
+                             + SETUP_HINT) from None
         except Exception as exc:  # an rpy2 built for another R fails here
             raise SetupError(f"rpy2 {rpy2_version} cannot embed this R ({exc}):\n"
                              f"  pip install --force-reinstall rpy2=={RPY2_PIN}\n" + SETUP_HINT) from exc
@@ -108,33 +101,28 @@ class RBridge:
             raise SetupError(f"{load_r} is missing: the R mirror is not in this checkout")
         self.env = ro.r("new.env()")
         ro.r["sys.source"](str(load_r), envir=self.env)
-        self.per_case = ro.r["eval"](ro.r["parse"](text=PER_CASE_R), self.env)
 
     @classmethod
+    @functools.cache
     def get(cls, root: Path) -> "RBridge":
         """The bridge for this checkout, created on first use (R starts once per process)."""
-        root = root.resolve()
-        if root not in cls._instances:
-            cls._instances[root] = cls(root)
-        return cls._instances[root]
+        return cls(root.resolve())
 
     def run_function(self, function: str, fixtures: Path) -> list[tuple[str, Any]]:
         """(case id, result) for every case of `function`, from ONE R call; ("*", error) if it fails."""
         from rpy2.rinterface_lib.embedded import RRuntimeError
+
+        try:
+            results = self.eval(PER_CASE_R, function, str(fixtures))
+        except RRuntimeError as exc:
+            return [("*", CaseError(f"R error: {exc}"))]
+        return [(str(k), to_numpy(v)) for k, v in results.items()]
+
+    def eval(self, code: str, *args: Any) -> Any:
+        """R code evaluated in the loaded environment (then called on args, if any), converted to numpy."""
         from rpy2.robjects import default_converter, numpy2ri
         from rpy2.robjects.conversion import localconverter
 
         with localconverter(default_converter + numpy2ri.converter):
-            try:
-                results = self.per_case(function, str(fixtures))
-            except RRuntimeError as exc:
-                return [("*", CaseError(f"R error: {exc}"))]
-            return [(str(k), to_numpy(v)) for k, v in results.items()]
-
-    def eval(self, code: str) -> Any:
-        """Evaluate R code in the loaded environment, converted to numpy (for tests)."""
-        from rpy2.robjects import default_converter, numpy2ri
-        from rpy2.robjects.conversion import localconverter
-
-        with localconverter(default_converter + numpy2ri.converter):
-            return self.ro.r["eval"](self.ro.r["parse"](text=code), self.env)
+            value = self.ro.r["eval"](self.ro.r["parse"](text=code), self.env)
+            return value(*args) if args else value

@@ -4,7 +4,7 @@ import csv
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from parity_tests.compare import COMPARISONS
 
@@ -25,17 +25,11 @@ def case_table(rows: list[dict]) -> "pd.DataFrame":
     """The printed case table: one row per case, errors in the unit of the case's class."""
     import pandas as pd  # only when printing: quiet runs (make mutants) skip its import time
 
-    out = pd.DataFrame({
-        "function": [r["function"] for r in rows],
-        "case": [r["case"] for r in rows],
-        "unit": [r["unit"] for r in rows]})
-    for name, label in COMPARISONS.items():
-        out[label] = [fmt(r[name], r["unit"]) for r in rows]
-    out["digits py/R"] = [f"{r['digits_py']:.1f}/{r['digits_r']:.1f}" for r in rows]
-    out["tolerance"] = [fmt(r["bound"], r["unit"]) for r in rows]
-    out["ratio"] = [fmt(r["ratio"], "ulp") for r in rows]
-    out["verdict"] = [r["verdict"] for r in rows]
-    return out
+    return pd.DataFrame([{"function": r["function"], "case": r["case"], "unit": r["unit"],
+                          **{label: fmt(r[name], r["unit"]) for name, label in COMPARISONS.items()},
+                          "digits py/R": f"{r['digits_py']:.1f}/{r['digits_r']:.1f}",
+                          "tolerance": fmt(r["bound"], r["unit"]), "ratio": fmt(r["ratio"], "ulp"),
+                          "verdict": r["verdict"]} for r in rows])
 
 
 def max_by_unit(rows: list[dict], name: str) -> str:
@@ -64,15 +58,12 @@ def summary_table(rows: list[dict]) -> "pd.DataFrame":
     return pd.DataFrame(lines)
 
 
-def gradcheck_table(rows: list[dict]) -> "pd.DataFrame":
-    """The gradient-check section, numbers formatted."""
+def section_table(rows: list[dict]) -> "pd.DataFrame":
+    """A section's rows as printed: floats formatted (a ratio with 3 digits), the list of misses left out."""
     import pandas as pd
 
-    table = pd.DataFrame(rows)
-    for column in ("Python |bp-num|", "R |bp-num|", "exact |bp-num|", "bound"):
-        table[column] = [fmt(v) for v in table[column]]
-    table["ratio"] = [fmt(v, "ulp") for v in table["ratio"]]
-    return table
+    return pd.DataFrame([{k: fmt(v, "ulp" if k == "ratio" else "abs") if isinstance(v, float) else v
+                          for k, v in r.items() if k != "misses"} for r in rows])
 
 
 def case_failures(rows: list[dict]) -> list[str]:
@@ -94,19 +85,17 @@ def case_failures(rows: list[dict]) -> list[str]:
     return out
 
 
-def gradcheck_failures(rows: list[dict]) -> list[str]:
-    """Failed gradient checks, with the worst of Python, R and exact against the bound."""
-    return [f"FAIL gradient check {r['case']} vs {r['numerical case']}: max |backprop - numerical| "
-            f"missed by {fmt(r['ratio'], 'ulp')}x the bound (Python {fmt(r['Python |bp-num|'])}, "
-            f"R {fmt(r['R |bp-num|'])}, exact {fmt(r['exact |bp-num|'])}, bound {fmt(r['bound'])})"
-            for r in rows if r["verdict"] != "pass"]
-
-
-def jsonable(value: Any) -> Any:
-    """Non-finite floats as strings (JSON has no inf or NaN)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
+def section_failures(gradcheck: list[dict], training: list[dict], bad_inputs: list[dict]) -> list[str]:
+    """Failed gradient checks, training checks and bad-input groups, each with its figures."""
+    out = [f"FAIL gradient check {r['case']} vs {r['numerical case']}: max |backprop - numerical| "
+           f"missed by {fmt(r['ratio'], 'ulp')}x the bound (Python {fmt(r['Python |bp-num|'])}, "
+           f"R {fmt(r['R |bp-num|'])}, exact {fmt(r['exact |bp-num|'])}, bound {fmt(r['bound'])})"
+           for r in gradcheck if r["verdict"] != "pass"]
+    out += [f"FAIL training {r['check']}: value {r['value']}, bound {r['bound']} {r['detail']}"
+            for r in training if r["verdict"] == "FAIL"]
+    out += [f"FAIL bad input {miss}" for r in bad_inputs for miss in r["misses"]]
+    return out + [f"FAIL bad inputs {r['group']}: not refused alike in both languages"
+                  for r in bad_inputs if r["verdict"] != "pass" and not r["misses"]]
 
 
 def write(out_dir: Path, tables: dict[str, list[dict]], summary: dict) -> list[Path]:
@@ -116,7 +105,9 @@ def write(out_dir: Path, tables: dict[str, list[dict]], summary: dict) -> list[P
     for name, rows in tables.items():
         if not rows:
             continue
-        records = [{k: jsonable(v) for k, v in row.items()} for row in rows]
+        # Non-finite floats as strings: JSON has no inf or NaN.
+        records = [{k: str(v) if isinstance(v, float) and not math.isfinite(v) else v for k, v in row.items()}
+                   for row in rows]
         (out_dir / f"{name}.json").write_text(json.dumps(records, indent=1, default=str) + "\n")
         with (out_dir / f"{name}.csv").open("w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=list(dict.fromkeys(k for row in rows for k in row)))

@@ -7,11 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-RECORDS = ROOT / "build" / "robustness"
+RECORDS = Path(__file__).resolve().parents[1] / "build" / "robustness"
 LANGUAGES = ("python", "r")
-
-
 # Records written in parts, one per test module: their totals are summed, and every part must be there.
 PARTS = {"properties": {"python": ("functions", "net", "cross_language"),
                         "r": ("functions", "gradients", "net")}}
@@ -24,8 +21,7 @@ def load(name: str, language: str) -> dict:
         records = [load(f"{name}_{part}", language) for part in parts]
         if not all(records):
             return {}
-        keys = records[0]["total"]
-        return {"total": {k: sum(r["total"][k] for r in records) for k in keys}}
+        return {"total": {k: sum(r["total"][k] for r in records) for k in records[0]["total"]}}
     path = RECORDS / f"{name}_{language}.json"
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -64,9 +60,9 @@ ROWS = [("bad calls of every public function (`fixtures/bad_inputs.json`)", "bad
         ("training killed at random moments, then resumed", "kill", kills)]
 
 
-def table() -> tuple[list[str], list[str]]:
-    """The Markdown table, and the problems found (missing records, failures)."""
-    lines = ["| check | Python | R |", "|---|---|---|"]
+def main() -> int:
+    """Print the Markdown table, then the problems found (missing records, failures); 1 if any."""
+    print("| check | Python | R |\n|---|---|---|")
     problems = []
     for label, name, cell in ROWS:
         cells = []
@@ -80,14 +76,7 @@ def table() -> tuple[list[str], list[str]]:
             cells.append(text if ok else f"**{text}**")
             if not ok:
                 problems.append(f"{name} ({language}): {text}")
-        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
-    return lines, problems
-
-
-def main() -> int:
-    """Print the table; 1 if anything is missing or failed."""
-    lines, problems = table()
-    print("\n".join(lines))
+        print(f"| {label} | {cells[0]} | {cells[1]} |")
     for problem in problems:
         print(f"FAIL {problem}")
     print(f"robustness: {len(ROWS) * len(LANGUAGES) - len(problems)} of {len(ROWS) * len(LANGUAGES)} "

@@ -20,6 +20,13 @@ from python.suite.fixtures_io import functions as fixture_functions
 from python.suite.tolerance import load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = {  # the sections printed after the case table, by their ParityResult field
+    "gradcheck": "Gradient check (ch05): max |backprop gradient - numerical_gradient| per language; bound "
+                 "= 1e-7 guard effect delta/(p_min+delta)*G + h^2*G^3 (parity_tests/gradcheck.py)",
+    "training": "Training comparison (parity_tests/training_parity.py: python/train.py vs r/train.R, "
+                "same seed and flags)",
+    "bad_inputs": "Bad inputs (fixtures/bad_inputs.json): each case must raise the listed project error "
+                  "in both languages, with the same class"}
 
 
 @dataclass
@@ -34,12 +41,8 @@ class ParityResult:
 
     def failures(self) -> list[str]:
         """One line per failed comparison, naming the case, the comparison and the miss."""
-        training = [f"FAIL training {r['check']}: value {r['value']}, bound {r['bound']} {r['detail']}"
-                    for r in self.training if r["verdict"] not in ("pass", INFO)]
-        bad = [f"FAIL bad input {miss}" for r in self.bad_inputs for miss in r["misses"]]
-        bad += [f"FAIL bad inputs {r['group']}: not refused alike in both languages"
-                for r in self.bad_inputs if r["verdict"] != "pass" and not r["misses"]]
-        return report.case_failures(self.rows) + report.gradcheck_failures(self.gradcheck) + training + bad
+        return (report.case_failures(self.rows)
+                + report.section_failures(self.gradcheck, self.training, self.bad_inputs))
 
     def counts(self) -> tuple[int, int]:
         """(passed, failed) over case rows, gradient checks and training checks."""
@@ -105,31 +108,18 @@ def run_parity(root: Path = ROOT, fixtures: Path | None = None, functions: list[
 def print_report(result: ParityResult, out_dir: Path, quiet: bool) -> None:
     """The tables, the per-function summary and the failures; files under out_dir."""
     if not quiet:
-        import pandas as pd  # only when printing: quiet runs (make mutants) skip its import time
-
         print(report.case_table(result.rows).to_string(index=False))
-        if result.gradcheck:
-            print("\nGradient check (ch05): max |backprop gradient - numerical_gradient| per language; bound "
-                  "= 1e-7 guard effect delta/(p_min+delta)*G + h^2*G^3 (parity_tests/gradcheck.py)")
-            print(report.gradcheck_table(result.gradcheck).to_string(index=False))
-        if result.training:
-            print("\nTraining comparison (parity_tests/training_parity.py: python/train.py vs r/train.R, "
-                  "same seed and flags)")
-            print(pd.DataFrame(result.training).to_string(index=False))
-        if result.bad_inputs:
-            print("\nBad inputs (fixtures/bad_inputs.json): each case must raise the listed project error "
-                  "in both languages, with the same class")
-            print(pd.DataFrame([{k: v for k, v in r.items() if k != "misses"}
-                                         for r in result.bad_inputs]).to_string(index=False))
+        for name, title in SECTIONS.items():
+            if getattr(result, name):
+                print(f"\n{title}\n{report.section_table(getattr(result, name)).to_string(index=False)}")
         print("\nPer function")
         print(report.summary_table(result.rows).to_string(index=False))
         print("\n" + report.accuracy_section(out_dir.parent / "accuracy"))
     for line in result.notes + result.failures():
         print(line)
     passed, failed = result.counts()
-    paths = report.write(out_dir, {"parity": result.rows, "gradcheck": result.gradcheck,
-                                   "training": result.training, "bad_inputs": result.bad_inputs},
-                         {"passed": passed, "failed": failed, "failures": result.failures()})
+    tables = {"parity": result.rows, **{name: getattr(result, name) for name in SECTIONS}}
+    paths = report.write(out_dir, tables, {"passed": passed, "failed": failed, "failures": result.failures()})
     if not quiet:
         print(f"wrote {', '.join(str(p) for p in paths)}")
 

@@ -1,16 +1,19 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
 
+from fixtures import oracle
+from fixtures.builders_functions import exact_map
+from fixtures.encode import case as fixture_case
 from parity_tests import mutants, report
 from parity_tests.compare import case_row
-from parity_tests.extra_case import append_cases, demo_cases
 from parity_tests.gradcheck import gradcheck_rows
 from parity_tests.r_bridge import CaseError, RBridge, SetupError, check_r
 from parity_tests.run import ROOT, main, run_parity
 from python.suite.cases import run_case
-from python.suite.fixtures_io import file_sha256, functions, load_cases
+from python.suite.fixtures_io import FIXTURES_DIR, file_sha256, functions, load_cases
 from python.suite.tolerance import bound_of, load_policy
 
 
@@ -118,7 +121,40 @@ def test_closing_line_and_files(r_bridge, tmp_path, capsys):
     assert {p.name for p in tmp_path.iterdir()} == {"parity.json", "parity.csv", "summary.json"}
 
 
+def demo_cases():
+    """Two cases to append, by function, with exact expected values."""
+    # sigmoid `demo/matrix_2x3`: a non-square matrix input, expected from the generator's 60-digit oracle;
+    # TwoLayerNet.accuracy `ties/zero_W2_40_rows/labels`: W2 = 0 and b2 = 0 make all 5 classes tie
+    # exactly (softmax of zeros is 1/5 bit for bit), the labels are all 0, so the first-maximum rule
+    # gives accuracy 1.0 exactly, any other tie rule less (R's random ties survive with 5^-40).
+    x = np.array([[-3.25, -0.1, 0.0], [0.7, 12.0, -30.5]])
+    sigmoid = fixture_case("demo/matrix_2x3", "a non-square matrix, added by the test", "elementwise",
+                           {"x": x}, exact_map(oracle.sigmoid, x))
+    rng = np.random.default_rng(2027)
+    params = {"W1": rng.normal(0, 1, (4, 3)), "b1": np.zeros(3), "W2": np.zeros((3, 5)), "b2": np.zeros(5)}
+    ties = fixture_case("ties/zero_W2_40_rows/labels", "all 5 classes tie in 40 rows, every label 0", "exact",
+                        {"params": params, "x": rng.normal(0, 1, (40, 4)), "t": np.zeros(40, dtype=np.int64)},
+                        np.float64(1.0))
+    return {"sigmoid": [sigmoid], "TwoLayerNet.accuracy": [ties]}
+
+
+def append_cases(dest, extra):
+    """Copy the fixtures to dest, append the cases, update the manifest's checksums and case counts."""
+    shutil.copytree(FIXTURES_DIR, dest, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    manifest = json.loads((dest / "manifest.json").read_text())
+    for function, cases in extra.items():
+        entry = manifest["files"][function]
+        path = dest / entry["path"]
+        text = path.read_text()
+        end = text.rindex("\n]}")
+        added = "".join(",\n" + json.dumps(c, separators=(",", ":"), allow_nan=False) for c in cases)
+        path.write_text(text[:end] + added + text[end:])
+        entry["sha256"], entry["cases"] = file_sha256(path), entry["cases"] + len(cases)
+    (dest / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+
+
 def test_an_appended_case_appears_with_no_code_change(r_bridge, tmp_path):
+    # New cases are new data: appended to a copy of the fixtures, they appear in the table.
     append_cases(tmp_path / "fixtures", demo_cases())
     result = run_parity(ROOT, tmp_path / "fixtures", ["sigmoid", "TwoLayerNet.accuracy"])
     ids = {(r["function"], r["case"]): r["verdict"] for r in result.rows}

@@ -20,7 +20,6 @@ What must agree, and how closely:
 """
 
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from python.two_layer_net import PARAM_KEYS
 ROOT = Path(__file__).resolve().parents[1]
 LOSS_REL_BOUND = 1e-12
 INFO = "info"  # rows that carry numbers but no verdict; not counted as passed or failed
+COMMANDS = {"python": [sys.executable, "-m", "python.train"], "r": ["Rscript", "r/train.R"]}
 
 
 def read_table(path: Path) -> np.ndarray:
@@ -47,21 +47,8 @@ def state_agrees(py: dict[str, np.ndarray], r: dict[str, np.ndarray]) -> bool:
     keys = ("iterations_done", "batch_rng", "evals", "losses")
     if not all(k in py and k in r and py[k].shape == r[k].shape for k in keys):
         return False
-    if not all(np.array_equal(py[k], r[k]) for k in keys[:3]):
-        return False
-    return bool(np.all(np.abs(py["losses"] - r["losses"]) <= LOSS_REL_BOUND * np.abs(py["losses"])))
-
-
-def run_both(tmpdir: Path, flags: list[str]) -> dict[str, Path]:
-    """Run each language's CLI with the same flags into tmpdir/<lang>; return the output dirs."""
-    commands = {"python": [sys.executable, "-m", "python.train"],
-                "r": [shutil.which("Rscript") or "Rscript", "r/train.R"]}
-    outs = {}
-    for lang, command in commands.items():
-        outs[lang] = tmpdir / lang
-        subprocess.run([*command, *flags, "--out", str(outs[lang])], cwd=ROOT, check=True,
-                       capture_output=True, text=True)
-    return outs
+    return (all(np.array_equal(py[k], r[k]) for k in keys[:3])
+            and bool(np.all(np.abs(py["losses"] - r["losses"]) <= LOSS_REL_BOUND * np.abs(py["losses"]))))
 
 
 def row(check: str, value: Any, bound: Any, verdict: str, detail: str = "") -> dict:
@@ -77,7 +64,10 @@ def check_row(check: str, ok: bool, detail: str = "") -> dict:
 def compare_training(tmpdir: Path, iters: int = 300, train_limit: int = 2000, seed: int = 7) -> list[dict]:
     """Train in both languages with the same flags; compare losses, accuracies and weights, as rows."""
     flags = ["--iters", str(iters), "--train-limit", str(train_limit), "--seed", str(seed), "--quiet"]
-    outs = run_both(tmpdir, flags)
+    for lang, command in COMMANDS.items():
+        subprocess.run([*command, *flags, "--out", str(tmpdir / lang)], cwd=ROOT, check=True,
+                       capture_output=True, text=True)
+    outs = {lang: tmpdir / lang for lang in COMMANDS}
     loss = {lang: read_table(d / "metrics.csv")[:, 1] for lang, d in outs.items()}
     rel = np.abs(loss["python"] - loss["r"]) / np.abs(loss["python"])
     epochs = {lang: read_table(d / "epochs.csv") for lang, d in outs.items()}

@@ -6,18 +6,15 @@
 local({
   # The directory of this file, from the source()/sys.source() call running
   # it, so that it works from any working directory.
-  paths <- lapply(sys.frames(), function(frame) {
-    if (is.null(frame$ofile)) frame$file else frame$ofile
-  })
-  paths <- Filter(function(p) is.character(p) && grepl("load\\.R$", p[1L]),
-                  paths)
-  here <- if (length(paths)) {
-    dirname(normalizePath(paths[[length(paths)]]))
-  } else {
-    normalizePath("r")
-  }
+  paths <- unlist(lapply(sys.frames(), function(frame) {
+    Filter(is.character, list(frame$ofile, frame$file))
+  }))
+  # The innermost call's file; r/load.R under the working directory if none.
+  paths <- rev(grep("load\\.R$", paths, value = TRUE))
+  here <- dirname(normalizePath(c(paths, file.path("r", "load.R"))[1L]))
   # The book's modules, then the suite's machinery (r/suite/), in dependency
-  # order: later modules call earlier ones at run time.
+  # order: later modules call earlier ones (cases.R's runner table holds the
+  # book's functions themselves).
   modules <- c(
     "suite/errors", "suite/checks", "suite/function_checks",
     "suite/net_checks",

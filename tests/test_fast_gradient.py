@@ -4,11 +4,29 @@ import numpy as np
 import pytest
 
 from python.fast_gradient import SERIES_LIMIT, series_numerical_gradient
-from python.suite.cases import net_from, sampled_numerical_gradient
+from python.gradient import numerical_gradient
+from python.suite.cases import net_from
 from python.suite.fixtures_io import load_cases
 from python.suite.tolerance import compare
+from python.two_layer_net import TwoLayerNet
 
 NETS = load_cases("TwoLayerNet.numerical_gradient")
+
+
+def sampled_numerical_gradient(net: TwoLayerNet, x: np.ndarray, t: np.ndarray,
+                               sample: dict[str, list[int]]) -> dict[str, np.ndarray]:
+    """The plain numerical_gradient(f, w) at the sampled elements only, each a one-element array."""
+    out = {}
+    for key, indices in sample.items():
+        values = []
+        for i in indices:
+            def loss_at(w: np.ndarray, key: str = key, i: int = i) -> float:
+                trial = net.params[key].copy()
+                trial.flat[i] = w[0]
+                return net.loss(x, t, {**net.params, key: trial})
+            values.append(numerical_gradient(loss_at, np.array([net.params[key].flat[i]]))[0])
+        out[key] = np.array(values)
+    return out
 
 
 @pytest.mark.parametrize("case", NETS, ids=[c["id"] for c in NETS])

@@ -45,27 +45,26 @@ def elementwise(n: int) -> dict[str, np.ndarray]:
     extremes = np.concatenate([rng.uniform(36.0, 40.0, m["extremes"] // 4),
                                -rng.uniform(708.0, 750.0, m["extremes"] // 4),
                                log_uniform(rng, m["extremes"] // 2, 300, np.log10(1.7976931348623157e308))])
-    out = {"whole_range": np.concatenate([bits[np.isfinite(bits)],
-                                          log_uniform(rng, m["whole_range"] // 2, -323.5, 308.25)]),
-           "moderate": rng.uniform(-40.0, 40.0, m["moderate"]),
-           "negative_tail": -rng.uniform(36.0, 746.0, m["negative_tail"]),
-           # exp(-|x|) just above or below 2**-j: the rounding of 1 + e is largest relative to the result.
-           "exp_near_power_of_2": np.concatenate([
-               edge(rng, j60 * LN2, m["exp_near_power_of_2"] // 2),
-               rng.choice([-1.0, 1.0], m["exp_near_power_of_2"] // 2)
-               * near(rng, j * LN2, m["exp_near_power_of_2"] // 2)]),
-           # sigmoid(x) = 2**-j at x = -log(2**j - 1), sigmoid_grad(x) = 2**-j near -log(2**j - 2): the
-           # results' own binade edges.
-           "result_near_power_of_2": np.concatenate([
-               edge(rng, j60 * LN2 + np.log1p(-(2.0 ** -j60)), m["result_near_power_of_2"] // 2),
-               edge(rng, j60[1:] * LN2 + np.log1p(-(2.0 ** (1 - j60[1:]))),
-                    m["result_near_power_of_2"] // 2)]),
-           "subnormal_band": -rng.uniform(708.3, 745.2, m["subnormal_band"]),
-           "branch_at_0": np.concatenate([log_uniform(rng, m["branch_at_0"] - 4, -323.9, 0),
-                                          [0.0, -0.0, 5e-324, -5e-324]]),
-           "extremes": np.concatenate([extremes, [1.7976931348623157e308, -1.7976931348623157e308]]),
-           "audit": AUDIT_X}
-    return out
+    return {"whole_range": np.concatenate([bits[np.isfinite(bits)],
+                                           log_uniform(rng, m["whole_range"] // 2, -323.5, 308.25)]),
+            "moderate": rng.uniform(-40.0, 40.0, m["moderate"]),
+            "negative_tail": -rng.uniform(36.0, 746.0, m["negative_tail"]),
+            # exp(-|x|) just above or below 2**-j: the rounding of 1 + e is largest relative to the result.
+            "exp_near_power_of_2": np.concatenate([
+                edge(rng, j60 * LN2, m["exp_near_power_of_2"] // 2),
+                rng.choice([-1.0, 1.0], m["exp_near_power_of_2"] // 2)
+                * near(rng, j * LN2, m["exp_near_power_of_2"] // 2)]),
+            # sigmoid(x) = 2**-j at x = -log(2**j - 1), sigmoid_grad(x) = 2**-j near -log(2**j - 2): the
+            # results' own binade edges.
+            "result_near_power_of_2": np.concatenate([
+                edge(rng, j60 * LN2 + np.log1p(-(2.0 ** -j60)), m["result_near_power_of_2"] // 2),
+                edge(rng, j60[1:] * LN2 + np.log1p(-(2.0 ** (1 - j60[1:]))),
+                     m["result_near_power_of_2"] // 2)]),
+            "subnormal_band": -rng.uniform(708.3, 745.2, m["subnormal_band"]),
+            "branch_at_0": np.concatenate([log_uniform(rng, m["branch_at_0"] - 4, -323.9, 0),
+                                           [0.0, -0.0, 5e-324, -5e-324]]),
+            "extremes": np.concatenate([extremes, [1.7976931348623157e308, -1.7976931348623157e308]]),
+            "audit": AUDIT_X}
 
 
 def stream_uniforms(n_seeds: int, draws: int) -> tuple[np.ndarray, np.ndarray]:

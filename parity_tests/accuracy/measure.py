@@ -25,13 +25,6 @@ def candidates(scores: dict[str, np.ndarray], top: int, always: np.ndarray) -> n
     return np.unique(np.concatenate([*picks, always]))
 
 
-def worst(errors: np.ndarray, inputs: np.ndarray, got: np.ndarray, rounded: np.ndarray) -> dict:
-    """The largest error, the input where it occurs, the result there and the exact value rounded."""
-    i = int(np.argmax(errors))
-    return {"max_error": float(errors[i]), "input": float(inputs[i]), "got": float(got[i]),
-            "exact": float(rounded[i]), "index": i}
-
-
 def elementwise(name: str, x: np.ndarray, got: dict[str, np.ndarray], top: int, always: np.ndarray,
                 screen_fn: Callable, exact_fn: Callable) -> dict[str, Any]:
     """ULP errors of an elementwise function on x: screened in long double, the worst decided exactly.
@@ -48,13 +41,14 @@ def elementwise(name: str, x: np.ndarray, got: dict[str, np.ndarray], top: int, 
     out: dict[str, Any] = {"function": name, "inputs": int(x.size), "unit": "ULP",
                            "decided_exactly": int(pick.size),
                            "bit_differences": bit_differences(got["python"], got["r"])}
-    for lang in LANGS:
-        out[lang] = worst(errors[lang], x[pick], got[lang][pick], rounded)
-        out[lang]["index"] = int(pick[out[lang]["index"]])
-        out[lang]["screen_max"] = float(scores[lang].max())
+    for lang in LANGS:  # the worst of each measure, where it occurs, the result there and the exact value
+        i = int(np.argmax(errors[lang]))
         vs_rounded = np.abs(got[lang][pick] - rounded) / ulp(rounded)
-        i = int(np.argmax(vs_rounded))
-        out[lang]["max_vs_rounded"], out[lang]["input_vs_rounded"] = float(vs_rounded[i]), float(x[pick][i])
+        k = int(np.argmax(vs_rounded))
+        out[lang] = {"max_error": float(errors[lang][i]), "input": float(x[pick[i]]),
+                     "got": float(got[lang][pick[i]]), "exact": float(rounded[i]), "index": int(pick[i]),
+                     "screen_max": float(scores[lang].max()),
+                     "max_vs_rounded": float(vs_rounded[k]), "input_vs_rounded": float(x[pick[k]])}
     return out
 
 
@@ -62,6 +56,17 @@ def softmax_ld(x: np.ndarray) -> np.ndarray:
     """Row-wise softmax in long double (the screen)."""
     e = np.exp(x.astype(np.longdouble) - x.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
+
+
+def worst_ratio(got: list[np.ndarray], rounded: list[np.ndarray], bounds: list[np.ndarray],
+                inputs: list[str]) -> dict[str, Any]:
+    """The largest |got - exact| / bound over the items (the first if tied), where, and its ULP error."""
+    ratios = [np.abs(g - r) / b for g, r, b in zip(got, rounded, bounds, strict=True)]
+    i = max(range(len(ratios)), key=lambda k: ratios[k].max())
+    j = int(np.argmax(ratios[i]))
+    g, r = got[i].flat[j], rounded[i].flat[j]
+    return {"max_error": float(ratios[i].flat[j]), "input": inputs[i], "got": float(g), "exact": float(r),
+            "ulp": float(abs(g - r) / np.spacing(abs(r)))}
 
 
 def softmax(matrices: list[np.ndarray], got: dict[str, list[np.ndarray]], policy: dict, top: int) -> dict:
@@ -75,45 +80,31 @@ def softmax(matrices: list[np.ndarray], got: dict[str, list[np.ndarray]], policy
         for lang in LANGS:
             scores[lang] += list((np.abs(got[lang][m] - ref) / bound).max(axis=1).astype(np.float64))
     pick = candidates({k: np.array(v) for k, v in scores.items()}, top, np.array([], dtype=int))
+    picked = [rows[p] for p in pick]
+    x = [matrices[m][r] for m, r in picked]
+    rounded = [np.array([exact.to_f64(v) for v in exact.softmax_row(row)]) for row in x]
+    bounds = [bound_of(cls, e, softmax_scale(row)) for e, row in zip(rounded, x, strict=True)]
     out: dict[str, Any] = {"function": "softmax", "inputs": int(sum(x.size for x in matrices)),
                            "rows": len(rows), "unit": "x bound", "decided_exactly": int(pick.size),
                            "bit_differences": sum(bit_differences(got["python"][m], got["r"][m])
                                                   for m in range(len(matrices)))}
+    described = [f"row of {row.size}, max |x| {np.abs(row).max():.3g}" for row in x]
     for lang in LANGS:
-        best: dict[str, Any] = {"max_error": -1.0}
-        for p in pick:
-            m, r = rows[p]
-            x = matrices[m][r]
-            rounded = np.array([exact.to_f64(v) for v in exact.softmax_row(x)])
-            g = got[lang][m][r]
-            bound = bound_of(cls, rounded, softmax_scale(x))
-            ratio = np.abs(g - rounded) / bound
-            j = int(np.argmax(ratio))
-            if ratio[j] > best["max_error"]:
-                best = {"max_error": float(ratio[j]),
-                        "input": f"row of {x.size}, max |x| {np.abs(x).max():.3g}",
-                        "got": float(g[j]), "exact": float(rounded[j]),
-                        "ulp": float(abs(g[j] - rounded[j]) / np.spacing(abs(rounded[j])))}
-        out[lang] = best
+        out[lang] = worst_ratio([got[lang][m][r] for m, r in picked], rounded, bounds, described)
     return out
 
 
 def cross_entropy(batches: list[tuple[np.ndarray, np.ndarray]], got: dict[str, np.ndarray],
                   policy: dict) -> dict:
     """Worst ratio |got - exact| / (the reduction class's bound) over all batches, each decided exactly."""
-    cls = policy["reduction"]
-    rounded = np.array([exact.to_f64(exact.cross_entropy(y, t)) for y, t in batches])
-    scale = np.array([cross_entropy_scale(y[np.arange(t.size), t]) for y, t in batches])
-    bound = bound_of(cls, rounded, scale)
+    rounded = [np.array(exact.to_f64(exact.cross_entropy(y, t))) for y, t in batches]
+    bounds = [bound_of(policy["reduction"], e, cross_entropy_scale(y[np.arange(t.size), t]))
+              for e, (y, t) in zip(rounded, batches, strict=True)]
     out: dict[str, Any] = {"function": "cross_entropy_error", "inputs": len(batches),
                            "picks": int(sum(t.size for _, t in batches)), "unit": "x bound",
                            "decided_exactly": len(batches),
                            "bit_differences": bit_differences(got["python"], got["r"])}
+    described = [f"batch {y.shape[0]}x{y.shape[1]}" for y, _ in batches]
     for lang in LANGS:
-        ratio = np.abs(got[lang] - rounded) / bound
-        i = int(np.argmax(ratio))
-        y = batches[i][0]
-        out[lang] = {"max_error": float(ratio[i]), "input": f"batch {y.shape[0]}x{y.shape[1]}",
-                     "got": float(got[lang][i]), "exact": float(rounded[i]),
-                     "ulp": float(abs(got[lang][i] - rounded[i]) / np.spacing(abs(rounded[i])))}
+        out[lang] = worst_ratio(list(got[lang]), rounded, bounds, described)
     return out

@@ -8,7 +8,6 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +26,9 @@ INIT_STD = 0.01  # TwoLayerNet's weight_init_std: the scaled normals of the rng_
 # The bound each function is checked against: the class of its fixture cases (unit of the class).
 BOUNDS = {"sigmoid": "elementwise", "sigmoid_grad": "elementwise_product", "softmax": "softmax",
           "cross_entropy_error": "reduction", "Rng.normal": "rng_normal", "Rng.normal * 0.01": "rng_normal"}
-R = Callable[..., np.ndarray]  # R's function `name` on numpy arguments: r("softmax", x)
 
 
-def r_caller() -> "R":
-    """R's functions by name, on numpy arguments, through the one embedded R (r/load.R sourced once)."""
-    from rpy2.robjects import default_converter, numpy2ri
-    from rpy2.robjects.conversion import localconverter
-
-    env = RBridge.get(ROOT).env
-
-    def call(name: str, *args: Any) -> np.ndarray:
-        with localconverter(default_converter + numpy2ri.converter):
-            return np.asarray(env[name](*args), dtype=np.float64)
-    return call
-
-
-def elementwise_rows(r: R, n: int, top: int) -> list[dict]:
+def elementwise_rows(r: RBridge, n: int, top: int) -> list[dict]:
     """sigmoid and sigmoid_grad on the same inputs."""
     regions = inputs.elementwise(n)
     x = np.concatenate(list(regions.values()))
@@ -51,17 +36,17 @@ def elementwise_rows(r: R, n: int, top: int) -> list[dict]:
     out = []
     for name, screen_fn, exact_fn in [("sigmoid", screen.sigmoid, exact.sigmoid),
                                       ("sigmoid_grad", screen.sigmoid_grad, exact.sigmoid_grad)]:
-        got = {"python": getattr(functions, name)(x), "r": r(name, x)}
+        got = {"python": getattr(functions, name)(x), "r": r.eval(name, x)}
         out.append(measure.elementwise(name, x, got, top, audit, screen_fn, exact_fn))
     return out
 
 
-def normal_rows(r: R, n_seeds: int, top: int) -> list[dict]:
+def normal_rows(r: RBridge, n_seeds: int, top: int) -> list[dict]:
     """Rng.normal (AS241 on the generator's uniforms) and the same normals scaled as TwoLayerNet's weights."""
     seeds, u_stream = inputs.stream_uniforms(n_seeds, 100)
     u = np.concatenate([u_stream.ravel(), inputs.AUDIT_U])
     audit = np.arange(u_stream.size, u.size)
-    z = {"python": rng.qnorm_as241(u), "r": r("qnorm_as241", u)}
+    z = {"python": rng.qnorm_as241(u), "r": r.eval("qnorm_as241", u)}
     ref = screen.normal_quantile(u, z["python"])
     rows = [measure.elementwise("Rng.normal", u, z, top, audit, lambda _: ref, exact.normal_quantile)]
     std = exact.mp.mpf(INIT_STD)
@@ -77,24 +62,19 @@ def normal_rows(r: R, n_seeds: int, top: int) -> list[dict]:
     return rows
 
 
-def softmax_row(r: R, n_elements: int, policy: dict) -> dict:
+def softmax_row(r: RBridge, n_elements: int, policy: dict) -> dict:
     """softmax on matrices of rows of several lengths and scales."""
     matrices = inputs.softmax_rows(n_elements)
-    got = {"python": [functions.softmax(x) for x in matrices], "r": [r("softmax", x) for x in matrices]}
+    got = {"python": [functions.softmax(x) for x in matrices], "r": [r.eval("softmax", x) for x in matrices]}
     return measure.softmax(matrices, got, policy, 40)
 
 
-def cross_entropy_row(r: R, n_picks: int, policy: dict) -> dict:
+def cross_entropy_row(r: RBridge, n_picks: int, policy: dict) -> dict:
     """cross_entropy_error on batches of several sizes, class counts and sharpness."""
     batches = inputs.cross_entropy_batches(n_picks)
     got = {"python": np.array([functions.cross_entropy_error(y, t) for y, t in batches]),
-           "r": np.array([float(r("cross_entropy_error", y, t.astype(np.int32))[0]) for y, t in batches])}
+           "r": np.array([r.eval("cross_entropy_error", y, t.astype(np.int32))[0] for y, t in batches])}
     return measure.cross_entropy(batches, got, policy)
-
-
-def stated_bound(row: dict, policy: dict) -> float:
-    """The bound of the function's class in the row's unit: max_ulp for ULPs, 1 for a ratio to the bound."""
-    return float(policy[BOUNDS[row["function"]]]["max_ulp"]) if row["unit"] == "ULP" else 1.0
 
 
 def checked(row: dict, lang: str) -> tuple[float, Any]:
@@ -129,13 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     form = "small" if args.small else "full"
     n, n_softmax, n_picks, n_seeds, top = SIZES[form]
     start = time.perf_counter()
-    policy, r = load_policy(ROOT / "fixtures"), r_caller()
+    policy, r = load_policy(ROOT / "fixtures"), RBridge.get(ROOT)
     rows = elementwise_rows(r, n, top) + normal_rows(r, n_seeds, top)
     rows += [softmax_row(r, n_softmax, policy), cross_entropy_row(r, n_picks, policy)]
     seconds = time.perf_counter() - start
     failures = []
     for row in rows:
-        row["bound"] = stated_bound(row, policy)
+        # The bound of the function's class in the row's unit: max_ulp for ULPs, 1 for a ratio to the bound.
+        row["bound"] = float(policy[BOUNDS[row["function"]]]["max_ulp"]) if row["unit"] == "ULP" else 1.0
         failures += [f"FAIL accuracy {row['function']} {lang}: {checked(row, lang)[0]:.3f} {row['unit']} at "
                      f"{checked(row, lang)[1]!r} > {row['bound']:g}" for lang in measure.LANGS
                      if checked(row, lang)[0] > row["bound"]]

@@ -19,16 +19,8 @@ class _LongDouble(ctypes.c_longdouble):
 
 
 _LIBM = ctypes.CDLL(ctypes.util.find_library("m"))
-
-
-def _libm_ld(name: str) -> ctypes._CFuncPtr:
-    """A long double function of the C library (erfl, erfcl), taking and returning _LongDouble."""
-    f = getattr(_LIBM, name)
-    f.restype, f.argtypes = _LongDouble, [_LongDouble]
-    return f
-
-
-_ERFL, _ERFCL = _libm_ld("erfl"), _libm_ld("erfcl")
+for _f in (_LIBM.erfl, _LIBM.erfcl):  # long double in and out, as _LongDouble
+    _f.restype, _f.argtypes = _LongDouble, [_LongDouble]
 
 
 def _apply(f: ctypes._CFuncPtr, a: np.ndarray) -> np.ndarray:
@@ -64,8 +56,8 @@ def normal_quantile(u: np.ndarray, z0: np.ndarray) -> np.ndarray:
     root2 = np.sqrt(LD(2))
     centre = np.abs(u - 0.5) <= 0.25
     tail = np.where(u < 0.5, u, 1.0 - u).astype(LD)
-    residual = np.where(centre, _apply(_ERFL, z / root2) / 2 - (u - 0.5).astype(LD),
-                        np.sign(z) * (tail - _apply(_ERFCL, np.abs(z) / root2) / 2))
+    residual = np.where(centre, _apply(_LIBM.erfl, z / root2) / 2 - (u - 0.5).astype(LD),
+                        np.sign(z) * (tail - _apply(_LIBM.erfcl, np.abs(z) / root2) / 2))
     density = np.exp(-z * z / 2) / np.sqrt(2 * LD(np.pi))
     return z - residual / density
 

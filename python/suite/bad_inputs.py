@@ -22,6 +22,8 @@ SPECIAL = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}
 DTYPES = {"float": np.float64, "int": np.int64, "bool": np.bool_, "string": np.str_}
 # Test functions the cases name, beyond the fixtures' own: one that returns a vector, not a number.
 FUNCTIONS: dict[str, Callable[[np.ndarray], Any]] = {**TEST_FUNCTIONS, "identity": lambda x: x}
+PUBLIC = {f.__name__: f for f in (sigmoid, sigmoid_grad, softmax, cross_entropy_error, mean_squared_error,
+                                  numerical_gradient, gradient_descent, sgd_update, Rng, TwoLayerNet)}
 
 
 def build(value: Any) -> Any:
@@ -46,12 +48,8 @@ def build(value: Any) -> Any:
 def call(case: dict, net_args: dict) -> Any:
     """Call the case's function with its arguments (a method on a fresh net or generator)."""
     fn, args = case["function"], {k: build(v) for k, v in case["args"].items()}
-    direct = {"sigmoid": sigmoid, "sigmoid_grad": sigmoid_grad, "softmax": softmax,
-              "cross_entropy_error": cross_entropy_error, "mean_squared_error": mean_squared_error,
-              "numerical_gradient": numerical_gradient, "gradient_descent": gradient_descent,
-              "sgd_update": sgd_update, "Rng": Rng, "TwoLayerNet": TwoLayerNet}
-    if fn in direct:
-        return direct[fn](**args)
+    if "." not in fn:  # a function of the book, or a constructor
+        return PUBLIC[fn](**args)
     owner, method = fn.split(".")
     target = Rng(case["rng"]) if owner == "Rng" else TwoLayerNet(**net_args)
     if "params" in case:  # weights the case gives, set before the call

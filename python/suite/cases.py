@@ -41,22 +41,6 @@ def simple_net_gradient(net: SimpleNet, x: np.ndarray, t: np.ndarray) -> np.ndar
     return numerical_gradient(lambda W: net.loss(x, t, W), net.W)
 
 
-def sampled_numerical_gradient(net: TwoLayerNet, x: np.ndarray, t: np.ndarray,
-                               sample: dict[str, list[int]]) -> dict[str, np.ndarray]:
-    """The plain numerical_gradient(f, w) at the sampled elements only, each a one-element array."""
-    out = {}
-    for key, indices in sample.items():
-        values = []
-        for i in indices:
-            def loss_at(w: np.ndarray, key: str = key, i: int = i) -> float:
-                trial = net.params[key].copy()
-                trial.flat[i] = w[0]
-                return net.loss(x, t, {**net.params, key: trial})
-            values.append(numerical_gradient(loss_at, np.array([net.params[key].flat[i]]))[0])
-        out[key] = np.array(values)
-    return out
-
-
 def sgd_trajectory(params: dict[str, np.ndarray], x: np.ndarray, t: np.ndarray,
                    batch_indices: np.ndarray, lr: float) -> dict[str, np.ndarray]:
     """Backprop SGD over the given minibatches (one row of indices per step); final params."""
@@ -67,18 +51,18 @@ def sgd_trajectory(params: dict[str, np.ndarray], x: np.ndarray, t: np.ndarray,
 
 
 RUNNERS: dict[str, Callable[..., Any]] = {
-    "sigmoid": lambda x: sigmoid(x),
-    "sigmoid_grad": lambda x: sigmoid_grad(x),
-    "softmax": lambda x: softmax(x),
-    "cross_entropy_error": lambda y, t: cross_entropy_error(y, t),
-    "mean_squared_error": lambda y, t: mean_squared_error(y, t),
+    "sigmoid": sigmoid,
+    "sigmoid_grad": sigmoid_grad,
+    "softmax": softmax,
+    "cross_entropy_error": cross_entropy_error,
+    "mean_squared_error": mean_squared_error,
     "numerical_gradient": lambda f, x: numerical_gradient(TEST_FUNCTIONS[f], x.copy()),
     "gradient_descent": lambda f, init_x, lr, step_num:
         gradient_descent(TEST_FUNCTIONS[f], init_x, lr, step_num),
     "numerical_diff": lambda f, x: numerical_diff(TEST_FUNCTIONS[f], float(x)),
     "gradient_descent_history": lambda f, init_x, lr, step_num: dict(zip(("x", "history"),
         gradient_descent(TEST_FUNCTIONS[f], init_x, lr, step_num, history=True), strict=True)),
-    "sgd_update": lambda params, grads, lr: sgd_update(params, grads, lr),
+    "sgd_update": sgd_update,
     "Rng.uniform": lambda seed, n: Rng(seed).uniform(n),
     "Rng.normal": lambda seed, n: Rng(seed).normal(n),
     "Rng.integers": lambda seed, high, n: Rng(seed).integers(high, n),

@@ -4,6 +4,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from python.suite.checks import (
+    as_array,
     labels_of,
     numeric_array,
     real_scalar,
@@ -33,10 +34,7 @@ def check_net_params(new: object, shapes: dict[str, tuple[int, ...]]) -> dict[st
         raise InputError(f"params must be a dict with keys {tuple(shapes)}, got {got}")
     checked = {}
     for key, shape in shapes.items():
-        try:
-            value = np.asarray(new[key])
-        except ValueError:  # a ragged nested list
-            raise InputTypeError(f"params['{key}'] must be a float64 (double) array") from None
+        value = as_array(new[key], f"params['{key}']")
         if value.dtype != np.float64:
             raise InputTypeError(f"params['{key}'] must be float64 (double), got {value.dtype}")
         if value.shape != shape:

@@ -37,9 +37,7 @@ class Verdict:
 
 def unit_of(cls: dict) -> str:
     """'ulp' for classes bounded in ULPs only, 'abs' when an absolute term enters."""
-    if "min_abs" in cls:
-        return "abs"
-    return "abs" if cls["c"] or cls["abs_eps"] else "ulp"
+    return "abs" if "min_abs" in cls or cls["c"] or cls["abs_eps"] else "ulp"
 
 
 def bound_of(cls: dict, expected: np.ndarray, err_scale: np.ndarray | None) -> np.ndarray:

@@ -29,12 +29,9 @@ build_array <- function(value) {
   values <- if (!is.null(value$values)) value$values else
     rep(list(value$fill), prod(shape))
   if (dtype != "string") values <- lapply(values, special_double)
-  flat <- switch(dtype,
-    float = as.double(unlist(values)),
-    int = as.integer(unlist(values)),
-    bool = as.logical(unlist(values)),
-    string = as.character(unlist(values))
-  )
+  modes <- c(float = "double", int = "integer", bool = "logical",
+             string = "character")
+  flat <- as.vector(unlist(values), modes[[dtype]])
   for (entry in value$set) {
     flat[entry[[1L]] + 1L] <- special_double(entry[[2L]])
   }
@@ -45,30 +42,22 @@ build_array <- function(value) {
 # generator; net_args are the net's).
 call_bad_input <- function(case, net_args) {
   args <- lapply(case$args, build_arg)
-  fn <- case[["function"]]
-  direct <- list(
-    sigmoid = sigmoid, sigmoid_grad = sigmoid_grad, softmax = softmax,
-    cross_entropy_error = cross_entropy_error,
-    mean_squared_error = mean_squared_error,
-    numerical_gradient = numerical_gradient,
-    gradient_descent = gradient_descent, sgd_update = sgd_update,
-    Rng = rng, TwoLayerNet = TwoLayerNet
-  )
-  if (!is.null(direct[[fn]])) return(do.call(direct[[fn]], args))
-  parts <- strsplit(fn, ".", fixed = TRUE)[[1L]]
-  if (parts[1L] == "Rng") {
-    method <- list(uniform = uniform, normal = normal, integers = integers)
-    return(do.call(method[[parts[2L]]], c(list(rng(case$rng)), args)))
+  parts <- strsplit(case[["function"]], ".", fixed = TRUE)[[1L]]
+  if (length(parts) == 1L) {
+    # A function of the book, or a constructor (Python's Rng is rng here).
+    return(do.call(if (parts == "Rng") rng else get(parts), args))
   }
-  net <- do.call(TwoLayerNet, net_args)
-  if (!is.null(case$params)) net$params <- build_arg(case$params)
+  target <- if (parts[1L] == "Rng") {
+    rng(case$rng)
+  } else {
+    do.call(TwoLayerNet, net_args)
+  }
+  if (!is.null(case$params)) target$params <- build_arg(case$params)
   if (parts[2L] == "params") {
-    net$params <- args$params
+    target$params <- args$params
     return(invisible(NULL))
   }
-  method <- list(predict = predict, loss = loss, accuracy = accuracy,
-                 gradient = gradient, numerical_gradient = numerical_gradient)
-  do.call(method[[parts[2L]]], c(list(net), args))
+  do.call(get(parts[2L]), c(list(target), args))
 }
 
 # The R condition class of a catalogue error name: InputError ->
@@ -81,17 +70,17 @@ error_class_of <- function(name) {
 # message, ok = TRUE when the listed error came with every mention).
 run_bad_input <- function(case, net_args) {
   want <- error_class_of(case$error)
+  # A warning is a failure too: the call must refuse, not carry on.
+  outcome <- function(e, prefix = "") {
+    list(error = class(e)[1L], message = paste0(prefix, conditionMessage(e)))
+  }
   result <- tryCatch(
-    withCallingHandlers(
-      {
-        call_bad_input(case, net_args)
-        list(error = NA_character_, message = "returned without an error")
-      },
-      warning = function(w) stop(paste("warning:", conditionMessage(w)))
-    ),
-    error = function(e) {
-      list(error = class(e)[1L], message = conditionMessage(e))
-    }
+    {
+      call_bad_input(case, net_args)
+      list(error = NA_character_, message = "returned without an error")
+    },
+    warning = function(w) outcome(w, "warning: "),
+    error = outcome
   )
   mentioned <- vapply(case$mentions, grepl, logical(1L), x = result$message,
                       fixed = TRUE)

@@ -18,3 +18,10 @@ dlfs_abort <- function(kind, message, ...) {
                "condition")
   stop(structure(class = classes, list(message = message, call = NULL, ...)))
 }
+
+# dlfs_abort() of an input_error (an input_type_error) whose message is
+# sprintf(fmt, ...): the argument checks' one-line form.
+input_abort <- function(fmt, ...) dlfs_abort("input_error", sprintf(fmt, ...))
+type_abort <- function(fmt, ...) {
+  dlfs_abort("input_type_error", sprintf(fmt, ...))
+}

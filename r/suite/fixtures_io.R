@@ -59,6 +59,16 @@ read_fixture_json <- function(path) {
   })
 }
 
+# A document (from path) of the schema version this reader understands.
+check_version <- function(doc, path) {
+  version <- if (is.list(doc)) doc[["schema_version"]]
+  if (!identical(version, fixtures_schema_version)) {
+    fixture_error(path, ": schema_version ",
+                  if (is.null(version)) "missing" else toString(version),
+                  ", this reader understands ", fixtures_schema_version)
+  }
+}
+
 # One ARRAY (name: its place in the case) decoded, its bits verified; int64
 # as integer when it fits (checkpoint.R has Python's name, decode_array).
 decode_fixture_array <- function(obj, name) {
@@ -113,35 +123,7 @@ decode <- function(value, name, input = TRUE) {
   }
   if ("dtype" %in% names(value)) return(decode_fixture_array(value, name))
   need(is_map(value), name, ": not an ARRAY or a map of ARRAYs")
-  for (k in names(value)) {
-    value[[k]] <- decode_fixture_array(value[[k]], paste0(name, ".", k))
-  }
-  value
-}
-
-# One case: its tolerance class one of classes, arrays decoded, sample valid.
-decode_case <- function(case, classes) {
-  need(is_map(case), "not an object, or a key appears twice")
-  # err_scale and sample are optional: a misspelt one would be lost.
-  unknown <- setdiff(names(case), c("id", "group", "description", "tolerance",
-                                    "inputs", "expected", "err_scale",
-                                    "sample"))
-  need(!length(unknown), "unknown key '", unknown[1], "'")
-  need(is_string(case[["id"]]), "id: not a string")
-  need(isTRUE(case[["tolerance"]] %in% classes), "tolerance \"",
-       case[["tolerance"]], "\" is not a class of tolerances.json")
-  need(!is.null(case[["expected"]]), "no expected value")
-  inputs <- case[["inputs"]]
-  need(is_map(inputs), "inputs: not a map")
-  for (k in names(inputs)) {
-    inputs[k] <- list(decode(inputs[[k]], paste0("inputs.", k)))
-  }
-  case["inputs"] <- list(inputs)
-  for (key in intersect(c("expected", "err_scale"), names(case))) {
-    case[key] <- list(decode(case[[key]], key, input = FALSE))
-  }
-  if ("sample" %in% names(case)) check_sample(case)
-  case
+  Map(decode_fixture_array, value, paste0(name, ".", names(value)))
 }
 
 # Each sampled weight's indices (case decoded) lie inside that weight.
@@ -159,14 +141,26 @@ check_sample <- function(case) {
   }
 }
 
-# A document (from path) of the schema version this reader understands.
-check_version <- function(doc, path) {
-  version <- if (is.list(doc)) doc[["schema_version"]]
-  if (!identical(version, fixtures_schema_version)) {
-    fixture_error(path, ": schema_version ",
-                  if (is.null(version)) "missing" else toString(version),
-                  ", this reader understands ", fixtures_schema_version)
+# One case: its tolerance class one of classes, arrays decoded, sample valid.
+decode_case <- function(case, classes) {
+  need(is_map(case), "not an object, or a key appears twice")
+  # err_scale and sample are optional: a misspelt one would be lost.
+  unknown <- setdiff(names(case), c("id", "group", "description", "tolerance",
+                                    "inputs", "expected", "err_scale",
+                                    "sample"))
+  need(!length(unknown), "unknown key '", unknown[1], "'")
+  need(is_string(case[["id"]]), "id: not a string")
+  need(isTRUE(case[["tolerance"]] %in% classes), "tolerance \"",
+       case[["tolerance"]], "\" is not a class of tolerances.json")
+  need(!is.null(case[["expected"]]), "no expected value")
+  inputs <- case[["inputs"]]
+  need(is_map(inputs), "inputs: not a map")
+  case["inputs"] <- list(Map(decode, inputs, paste0("inputs.", names(inputs))))
+  for (key in intersect(c("expected", "err_scale"), names(case))) {
+    case[key] <- list(decode(case[[key]], key, input = FALSE))
   }
+  if ("sample" %in% names(case)) check_sample(case)
+  case
 }
 
 # The manifest, its schema version and its paths checked.
@@ -222,15 +216,15 @@ load_cases <- function(fn, root = fixtures_root) {
   }
   doc <- read_fixture_json(path)
   check_version(doc, path)
-  decoding(path, need(identical(doc[["function"]], fn),
-                      "'function' is not '", fn, "'"))
+  cases <- doc[["cases"]]
+  decoding(path, {
+    need(identical(doc[["function"]], fn), "'function' is not '", fn, "'")
+    need(is.list(cases) && is.null(names(cases)) &&
+           length(cases) == entry[["cases"]],
+         length(cases), " cases, the manifest says ", entry[["cases"]])
+  })
   policy <- read_fixture_json(file.path(root, "tolerances.json"))
   classes <- names(policy[["classes"]])
-  cases <- doc[["cases"]]
-  decoding(path, need(is.list(cases) && is.null(names(cases)) &&
-                        length(cases) == entry[["cases"]],
-                      length(cases), " cases, the manifest says ",
-                      entry[["cases"]]))
   for (k in seq_along(cases)) {
     id <- if (is.list(cases[[k]])) cases[[k]][["id"]]
     name <- if (is.character(id)) id[1] else sprintf("cases[%d]", k - 1L)

@@ -6,10 +6,8 @@ check_logits <- function(x) {
   x <- numeric_array(x, "x")
   require_ndim(x, "x")
   if (shape_of(x)[length(shape_of(x))] == 0L) {
-    dlfs_abort("input_error", sprintf(
-      "x must have at least one class (column), got shape (%s)",
-      toString(shape_of(x))
-    ))
+    input_abort("x must have at least one class (column), got shape (%s)",
+                toString(shape_of(x)))
   }
   x
 }
@@ -20,15 +18,12 @@ check_probabilities <- function(y, t) {
   y <- numeric_array(y, "y")
   require_ndim(y, "y")
   if (length(y) == 0L) {
-    dlfs_abort("input_error", sprintf(
-      "y must hold at least one row and one class, got shape (%s)",
-      toString(shape_of(y))
-    ))
+    input_abort("y must hold at least one row and one class, got shape (%s)",
+                toString(shape_of(y)))
   }
   require_all_finite(y, "y")
   if (any(y < 0)) {
-    dlfs_abort("input_error",
-               "y must hold probabilities (>= 0); got a negative value")
+    input_abort("y must hold probabilities (>= 0); got a negative value")
   }
   labels_of(t, y)
 }
@@ -39,10 +34,8 @@ check_same_shape <- function(y, t) {
   y <- numeric_array(y, "y")
   t <- numeric_array(t, "t")
   if (!identical(as.integer(shape_of(y)), as.integer(shape_of(t)))) {
-    dlfs_abort("input_error", sprintf(
-      "y and t must have the same shape, got (%s) and (%s)",
-      toString(shape_of(y)), toString(shape_of(t))
-    ))
+    input_abort("y and t must have the same shape, got (%s) and (%s)",
+                toString(shape_of(y)), toString(shape_of(t)))
   }
   require_all_finite(y, "y")
   require_all_finite(t, "t")
@@ -53,20 +46,17 @@ check_same_shape <- function(y, t) {
 # (finite if asked).
 real_valued <- function(f, finite = FALSE) {
   if (!is.function(f)) {
-    dlfs_abort("input_type_error", sprintf(
-      "f must be a function of x or a TwoLayerNet, got %s", class(f)[1L]
-    ))
+    type_abort("f must be a function of x or a TwoLayerNet, got %s",
+               class(f)[1L])
   }
   function(x) {
     value <- f(x)
     if (!is.numeric(value) || length(value) != 1L) {
-      dlfs_abort("input_error", sprintf(
-        "f must return one real number, got %s", describe(value)
-      ))
+      input_abort("f must return one real number, got %s", describe(value))
     }
     if (finite && !is.finite(value)) {
-      dlfs_abort("input_error", sprintf("f is not finite at x = %s: f = %s",
-                                        format(x, digits = 17), value))
+      input_abort("f is not finite at x = %s: f = %s",
+                  format(x, digits = 17), value)
     }
     value
   }
@@ -85,11 +75,10 @@ check_function_at <- function(f, x) {
 check_function_of_number <- function(f, x) {
   f <- real_valued(f, finite = TRUE)
   if (!is.numeric(x) || length(x) != 1L || !is.null(dim(x))) {
-    dlfs_abort("input_type_error", sprintf("x must be one real number, got %s",
-                                           describe(x)))
+    type_abort("x must be one real number, got %s", describe(x))
   }
   if (!is.finite(x)) {
-    dlfs_abort("input_error", sprintf("x must be a finite number, got %s", x))
+    input_abort("x must be a finite number, got %s", x)
   }
   f
 }
@@ -101,8 +90,7 @@ check_descent <- function(init_x, lr, step_num, history) {
   require_positive(lr, "lr")
   require_count(step_num, "step_num", minimum = 0)
   if (!isTRUE(history) && !isFALSE(history)) {
-    dlfs_abort("input_error", sprintf("history must be TRUE or FALSE, got %s",
-                                      deparse(history)[1L]))
+    input_abort("history must be TRUE or FALSE, got %s", deparse(history)[1L])
   }
 }
 
@@ -120,25 +108,19 @@ check_sgd <- function(params, grads, lr) {
   require_positive(lr, "lr")
   keys <- names(params)
   if (!same_keys(params, grads)) {
-    dlfs_abort("input_error", sprintf(
-      "params [%s] and grads [%s] must be lists with the same keys",
-      toString(sort(keys)), toString(sort(names(grads)))
-    ))
+    input_abort("params [%s] and grads [%s] must be lists with the same keys",
+                toString(sort(keys)), toString(sort(names(grads))))
   }
   for (key in keys) {
     p <- params[[key]]
     g <- grads[[key]]
     if (!is.numeric(p) || !is.numeric(g)) {
-      dlfs_abort("input_type_error", sprintf(
-        "params$%s and grads$%s must be numeric, got %s and %s", key, key,
-        typeof(p), typeof(g)
-      ))
+      type_abort("params$%s and grads$%s must be numeric, got %s and %s", key,
+                 key, typeof(p), typeof(g))
     }
     if (!identical(dim(p), dim(g)) || length(p) != length(g)) {
-      dlfs_abort("input_error", sprintf(
-        "%s: param shape (%s) != grad shape (%s)", key,
-        toString(shape_of(p)), toString(shape_of(g))
-      ))
+      input_abort("%s: param shape (%s) != grad shape (%s)", key,
+                  toString(shape_of(p)), toString(shape_of(g)))
     }
   }
 }

@@ -10,10 +10,8 @@ check_net_sizes <- function(input_size, hidden_size, output_size,
   require_count(output_size, "output_size")
   if (!is_real_scalar(weight_init_std) || !is.finite(weight_init_std) ||
         weight_init_std < 0) {
-    dlfs_abort("input_error", sprintf(
-      "weight_init_std must be a finite number >= 0, got %s",
-      deparse(weight_init_std)[1L]
-    ))
+    input_abort("weight_init_std must be a finite number >= 0, got %s",
+                deparse(weight_init_std)[1L])
   }
 }
 
@@ -23,22 +21,18 @@ check_net_params <- function(params, shapes) {
   keys <- names(shapes)
   if (!is.list(params) || !setequal(names(params), keys) ||
         length(params) != length(keys)) {
-    dlfs_abort("input_error", sprintf(
-      "params must be a list with keys (%s), got (%s)", toString(keys),
-      toString(if (is.list(params)) names(params) else typeof(params))
-    ))
+    got <- if (is.list(params)) names(params) else typeof(params)
+    input_abort("params must be a list with keys (%s), got (%s)",
+                toString(keys), toString(got))
   }
   for (key in keys) {
     value <- params[[key]]
     if (!is.double(value)) {
-      dlfs_abort("input_type_error", sprintf("params$%s must be double, got %s",
-                                             key, typeof(value)))
+      type_abort("params$%s must be double, got %s", key, typeof(value))
     }
     if (!has_shape(value, shapes[[key]])) {
-      dlfs_abort("input_error", sprintf(
-        "params$%s must have shape (%s), got (%s)", key,
-        toString(shapes[[key]]), toString(shape_of(value))
-      ))
+      input_abort("params$%s must have shape (%s), got (%s)", key,
+                  toString(shapes[[key]]), toString(shape_of(value)))
     }
   }
   params[keys]
@@ -61,12 +55,11 @@ check_input <- function(x, params, shapes) {
   x <- numeric_array(x, "x")
   require_ndim(x, "x")
   if (shape_of(x)[length(shape_of(x))] != n_in) {
-    dlfs_abort("input_error", sprintf("x must have %d columns, got shape (%s)",
-                                      n_in, toString(shape_of(x))))
+    input_abort("x must have %d columns, got shape (%s)", n_in,
+                toString(shape_of(x)))
   }
   if (length(x) == 0L) {
-    dlfs_abort("input_error", sprintf("x is an empty batch (shape (%s))",
-                                      toString(shape_of(x))))
+    input_abort("x is an empty batch (shape (%s))", toString(shape_of(x)))
   }
   require_all_finite(x, "x")
   x
@@ -78,9 +71,8 @@ check_batch <- function(x, t, params, shapes, method = "series") {
   x <- check_input(x, params, shapes)
   if (!is.character(method) || length(method) != 1L ||
         !method %in% c("series", "plain")) {
-    dlfs_abort("input_error", sprintf(
-      "method must be 'series' or 'plain', got %s", deparse(method)[1L]
-    ))
+    input_abort("method must be 'series' or 'plain', got %s",
+                deparse(method)[1L])
   }
   k <- shapes$W2[2L]
   labels_of(t, if (is.matrix(x)) matrix(0, nrow(x), k) else numeric(k))

@@ -32,10 +32,8 @@ verdict <- function(unit, error, bound, ratio, digits, passed, where) {
 
 # "ulp" for classes bounded in ULPs only, "abs" when an absolute term enters.
 unit_of <- function(cls) {
-  if (!is.null(cls$min_abs)) {
-    return("abs")
-  }
-  if (cls$c != 0 || cls$abs_eps != 0) "abs" else "ulp"
+  absolute <- !is.null(cls$min_abs) || cls$c != 0 || cls$abs_eps != 0
+  if (absolute) "abs" else "ulp"
 }
 
 # Allowed |got - expected| per element; err_scale is NULL or a first-order
@@ -125,20 +123,17 @@ compare <- function(got, expected, cls, err_scale = NULL, bitexact = FALSE) {
   verdicts <- lapply(keys, function(k) {
     compare_array(got[[k]], expected[[k]], cls, err_scale[[k]], bitexact)
   })
-  ratios <- vapply(verdicts, `[[`, 0, "ratio")
-  errors <- vapply(verdicts, `[[`, 0, "error")
-  # Python's max over (ratio, error): the first key among the largest.
-  worst <- which(ratios == max(ratios))
-  worst <- worst[which.max(errors[worst])]
-  v <- verdicts[[worst]]
-  v$digits <- min(vapply(verdicts, `[[`, 0, "digits"))
-  v$where <- if (nzchar(v$where)) paste0(keys[worst], v$where) else ""
-  v
+  worst_of(stats::setNames(verdicts, keys))
 }
 
-# One line describing a verdict, for test failure messages.
-format_verdict <- function(v) {
-  sprintf("error %.3g %s (bound %.3g, ratio %.3g, %.1f digits)%s",
-          v$error, v$unit, v$bound, v$ratio, v$digits,
-          if (nzchar(v$where)) paste0(" at ", v$where) else "")
+# The verdict of the worst array of a map (largest ratio to the bound, then
+# largest error, the first key among equals, as Python's max), with the
+# fewest digits of all.
+worst_of <- function(verdicts) {
+  field <- function(name) vapply(verdicts, `[[`, 0, name)
+  key <- order(-field("ratio"), -field("error"))[1L]
+  v <- verdicts[[key]]
+  v$digits <- min(field("digits"))
+  v$where <- if (nzchar(v$where)) paste0(names(verdicts)[key], v$where) else ""
+  v
 }

@@ -18,14 +18,53 @@ test_that("every fixture function has a runner and a module's test", {
   expect_gte(sum(counts), 80)
 })
 
-test_that("run_function_cases returns doubles named by case id", {
-  results <- run_function_cases("Rng.integers")
-  ids <- vapply(load_cases("Rng.integers"), function(case) case$id, "")
-  expect_named(results, ids)
-  for (r in results) expect_type(r, "double")
+test_that("run_case returns doubles, sampled at row-major positions", {
+  for (case in load_cases("Rng.integers")) {
+    expect_type(run_case("Rng.integers", case), "double")
+  }
+  net <- TwoLayerNet(4, 3, 2, seed = 1)
+  x <- matrix(uniform(rng(2), 8), 2)
+  case <- list(inputs = list(params = net$params, x = x, t = c(0L, 1L)),
+               sample = list(W1 = list(0L, 5L), b2 = list(1L)))
+  full <- gradient(net, x, c(0L, 1L))
+  expect_identical(run_case("TwoLayerNet.gradient", case),
+                   list(W1 = full$W1[cbind(c(1, 2), c(1, 3))],
+                        b2 = full$b2[2]))
   expect_error(run_case("no_such_function", list(inputs = list())),
                "no R runner")
 })
+
+# R's 1-based column-major indices of numpy's 0-based row-major (.flat)
+# indices i into an array of this shape.
+index_of_flat <- function(i, shape) {
+  if (length(shape) < 2L) {
+    return(i + 1L)
+  }
+  # numpy's .flat on an (r, c) matrix: row i %/% c, column i %% c.
+  (i %/% shape[2L]) + (i %% shape[2L]) * shape[1L] + 1L
+}
+
+# The plain numerical_gradient(f, w) at the sampled elements only: sample
+# maps a weight's name to 0-based row-major indices (the reference of the
+# sampled fixture cases, as tests/test_fast_gradient.py's).
+sampled_numerical_gradient <- function(net, x, t, sample) {
+  out <- lapply(names(sample), function(key) {
+    w_all <- net$params[[key]]
+    at <- index_of_flat(as.integer(unlist(sample[[key]])), shape_of(w_all))
+    vapply(at, function(k) {
+      loss_at <- function(w) {
+        trial <- w_all
+        trial[k] <- w[1L]
+        params <- net$params
+        params[[key]] <- trial
+        loss(net, x, t, params)
+      }
+      numerical_gradient(loss_at, w_all[k])[1L]
+    }, numeric(1))
+  })
+  names(out) <- names(sample)
+  out
+}
 
 test_that("index_of_flat maps numpy's row-major .flat indices", {
   m <- matrix(1:12, 3, byrow = TRUE) # m[i, j] = its row-major position

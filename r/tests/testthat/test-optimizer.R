@@ -2,20 +2,8 @@
 local_edition(3)
 root <- normalizePath(test_path("..", "..", ".."))
 source(file.path(root, "r", "load.R"), local = TRUE)
-policy <- load_policy()
 
-for (fn in module_functions("optimizer")) {
-  test_that(paste(fn, "is within its class on every fixture case"), {
-    verdicts <- check_function_cases(fn, policy = policy)
-    expect_gt(length(verdicts), 0)
-    for (id in names(verdicts)) {
-      expect(verdicts[[id]]$passed,
-             paste(fn, id, format_verdict(verdicts[[id]])))
-      # The exact class: the same IEEE roundings, so the same bits.
-      expect_identical(verdicts[[id]]$error, 0)
-    }
-  })
-}
+test_fixture_cases("optimizer", exact = TRUE)
 
 test_that("sgd_update returns a new list and leaves its inputs untouched", {
   params <- list(W = matrix(1, 2, 2), b = c(0, 0))
