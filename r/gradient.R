@@ -48,9 +48,8 @@ numerical_gradient.default <- function(f, x, ...) {
     fxh2 <- f(x) # f at x - h
     x[idx] <- tmp_val # restore the value
     if (!is.finite(fxh1) || !is.finite(fxh2)) {
-      dlfs_abort("input_error", sprintf(
-        "f is not finite at x[%d] +- h: f = %s, %s", idx, fxh1, fxh2
-      ))
+      input_abort("f is not finite at x[%d] +- h: f = %s, %s", idx, fxh1,
+                  fxh2)
     }
     grad[idx] <- (fxh1 - fxh2) / (2 * h_step)
   }

@@ -98,9 +98,8 @@ qnorm_as241 <- function(p) {
 #' @return An environment of class "Rng" holding s1 and s2.
 rng <- function(seed) {
   if (!is_whole_in(seed, 0, max_seed)) {
-    dlfs_abort("input_error", sprintf(
-      "seed must be an integer in 0..%.0f, got %s", max_seed, deparse(seed)[1L]
-    ))
+    input_abort("seed must be an integer in 0..%.0f, got %s", max_seed,
+                deparse(seed)[1L])
   }
   seed <- as.double(seed)
   j <- 1:3
@@ -119,9 +118,8 @@ rng <- function(seed) {
 #' @return An environment of class "Rng".
 rng_from_state <- function(s1, s2) {
   if (!is_state(s1, m1) || !is_state(s2, m2)) {
-    dlfs_abort("input_error", paste(
-      "s1 and s2 must be three whole numbers below m1 and m2, not all 0"
-    ))
+    input_abort(paste("s1 and s2 must be three whole numbers below m1 and",
+                      "m2, not all 0"))
   }
   gen <- list2env(list(s1 = as.double(s1), s2 = as.double(s2)),
                   parent = emptyenv())
@@ -189,9 +187,8 @@ next_counts <- function(gen, n) {
 #' @return Double vector.
 uniform <- function(gen, n) {
   if (!inherits(gen, "Rng")) {
-    dlfs_abort("input_type_error", sprintf(
-      "gen must be a generator from rng(seed), got %s", class(gen)[1L]
-    ))
+    type_abort("gen must be a generator from rng(seed), got %s",
+               class(gen)[1L])
   }
   n <- require_count(n, "n", minimum = 0)
   next_counts(gen, n) * mrg_norm
@@ -212,9 +209,8 @@ normal <- function(gen, n) {
 #' @return Integer vector of 0-based codes.
 integers <- function(gen, high, n) {
   if (!is_whole_in(high, 1, 2^31)) {
-    dlfs_abort("input_error", sprintf(
-      "high must be an integer in 1..2^31, got %s", deparse(high)[1L]
-    ))
+    input_abort("high must be an integer in 1..2^31, got %s",
+                deparse(high)[1L])
   }
   as.integer(floor(uniform(gen, n) * high))
 }

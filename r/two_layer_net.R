@@ -28,10 +28,8 @@ TwoLayerNet <- function( # nolint: object_name_linter.
     b2 = numeric(output_size)
   )
   if (!all(is.finite(unlist(params)))) {
-    dlfs_abort("input_error", sprintf(
-      "weight_init_std %s makes initial weights overflow doubles",
-      deparse(weight_init_std)
-    ))
+    input_abort("weight_init_std %s makes initial weights overflow doubles",
+                deparse(weight_init_std))
   }
   shapes <- lapply(params, shape_of)
   net <- structure(list(params = NULL, shapes = shapes), class = "TwoLayerNet")
@@ -58,8 +56,7 @@ set_params <- function(net, params) {
 #' @param value The new element.
 `$<-.TwoLayerNet` <- function(x, name, value) { # nolint: object_name_linter.
   if (!identical(name, "params")) {
-    dlfs_abort("input_error",
-               sprintf("only params can be replaced, not %s", name))
+    input_abort("only params can be replaced, not %s", name)
   }
   set_params(x, value)
 }

@@ -28,19 +28,18 @@ def as_array(x: ArrayLike, name: str) -> np.ndarray:
         raise InputTypeError(f"{name} must be a numeric array, got {describe(x)} ({err})") from None
 
 
-def numeric_array(x: ArrayLike, name: str, copy: bool = False) -> Array:
+def numeric_array(x: ArrayLike, name: str) -> Array:
     """x as a float64 array, refusing non-numeric input (strings, booleans, objects, ragged lists)."""
     arr = as_array(x, name)
     if arr.dtype.kind not in NUMERIC_KINDS:
         raise InputTypeError(f"{name} must be numeric, got {describe(arr)}")
-    return np.array(arr, dtype=np.float64) if copy else np.asarray(arr, dtype=np.float64)
+    return np.asarray(arr, dtype=np.float64)
 
 
-def require_ndim(x: np.ndarray, name: str, allowed: tuple[int, ...] = (1, 2)) -> None:
-    """Refuse an array whose number of dimensions is not allowed (e.g. a 3-D batch)."""
-    if x.ndim not in allowed:
-        raise InputError(f"{name} must have {' or '.join(map(str, allowed))} dimensions, "
-                         f"got {x.ndim} (shape {x.shape})")
+def require_ndim(x: np.ndarray, name: str) -> None:
+    """Refuse an array that is not a vector or a matrix (e.g. a 3-D batch)."""
+    if x.ndim not in (1, 2):
+        raise InputError(f"{name} must have 1 or 2 dimensions, got {x.ndim} (shape {x.shape})")
 
 
 def require_all_finite(x: np.ndarray, name: str) -> None:

@@ -15,29 +15,25 @@ shape_of <- function(a) {
 # refused, as R would coerce some of them silently.
 numeric_array <- function(x, name) {
   if (!is.numeric(x)) {
-    dlfs_abort("input_type_error",
-               sprintf("%s must be numeric, got %s", name, describe(x)))
+    type_abort("%s must be numeric, got %s", name, describe(x))
   }
   storage.mode(x) <- "double"
   x
 }
 
-# Refuse an array whose number of dimensions is not allowed (e.g. 3-D).
-require_ndim <- function(x, name, allowed = c(1L, 2L)) {
+# Refuse an array that is not a vector or a matrix (e.g. 3-D).
+require_ndim <- function(x, name) {
   ndim <- length(shape_of(x))
-  if (!ndim %in% allowed) {
-    dlfs_abort("input_error", sprintf(
-      "%s must have %s dimensions, got %d (shape %s)", name,
-      paste(allowed, collapse = " or "), ndim, toString(dim(x))
-    ))
+  if (!ndim %in% 1:2) {
+    input_abort("%s must have 1 or 2 dimensions, got %d (shape %s)", name,
+                ndim, toString(dim(x)))
   }
 }
 
 # Refuse NaN, NA and infinities.
 require_all_finite <- function(x, name) {
   if (!all(is.finite(x))) {
-    dlfs_abort("input_error",
-               sprintf("%s contains NaN or infinite values", name))
+    input_abort("%s contains NaN or infinite values", name)
   }
 }
 
@@ -49,8 +45,8 @@ is_real_scalar <- function(value) {
 # A finite number > 0 (a learning rate), as a double.
 require_positive <- function(value, name) {
   if (!is_real_scalar(value) || !is.finite(value) || value <= 0) {
-    dlfs_abort("input_error", sprintf("%s must be a finite number > 0, got %s",
-                                      name, deparse(value)[1L]))
+    input_abort("%s must be a finite number > 0, got %s", name,
+                deparse(value)[1L])
   }
   as.double(value)
 }
@@ -60,10 +56,8 @@ require_positive <- function(value, name) {
 require_count <- function(value, name, minimum = 1) {
   if (!is_real_scalar(value) || !is.finite(value) || value != round(value) ||
         value < minimum) {
-    dlfs_abort("input_error", sprintf(
-      "%s must be a whole number >= %d, got %s", name, minimum,
-      deparse(value)[1L]
-    ))
+    input_abort("%s must be a whole number >= %d, got %s", name, minimum,
+                deparse(value)[1L])
   }
   as.double(value)
 }
@@ -71,10 +65,8 @@ require_count <- function(value, name, minimum = 1) {
 # Refuse a non-double array: x + h on integers would give a wrong gradient.
 require_float <- function(x, name = "x") {
   if (!is.double(x)) {
-    dlfs_abort("input_type_error", sprintf(
-      paste("%s must be a double vector or matrix (x + h on integers is",
-            "wrong), got %s"), name, typeof(x)
-    ))
+    type_abort(paste("%s must be a double vector or matrix (x + h on",
+                     "integers is wrong), got %s"), name, typeof(x))
   }
 }
 
@@ -84,29 +76,31 @@ labels_of <- function(t, y) {
   y_shape <- shape_of(y)
   k <- y_shape[length(y_shape)]
   if (!is.numeric(t)) {
-    dlfs_abort("input_type_error", sprintf(
-      "t must be integer labels or one-hot rows, got %s", describe(t)
-    ))
+    type_abort("t must be integer labels or one-hot rows, got %s", describe(t))
   }
   if (identical(as.integer(shape_of(t)), as.integer(y_shape))) {
     require_one_hot(t)
     # ties.method = "first" is np.argmax's rule.
     return(max.col(matrix(t, ncol = k), ties.method = "first") - 1L)
   }
+  check_codes(t, y_shape)
+}
+
+# t itself if it holds integer codes for predictions of shape y_shape.
+check_codes <- function(t, y_shape) {
+  k <- y_shape[length(y_shape)]
   codes_shape <- if (length(y_shape) > 1) y_shape[-length(y_shape)] else 1L
   if (!is.integer(t) || length(dim(t)) > 1 || length(t) != prod(codes_shape)) {
-    dlfs_abort("input_error", sprintf(paste(
-      "t must be one-hot of shape (%s) or integer labels of shape (%s),",
-      "got %s (%s)"
-    ), toString(y_shape), toString(codes_shape), typeof(t),
-    toString(shape_of(t))))
+    input_abort(paste("t must be one-hot of shape (%s) or integer labels of",
+                      "shape (%s), got %s (%s)"), toString(y_shape),
+                toString(codes_shape), typeof(t), toString(shape_of(t)))
   }
   if (anyNA(t)) {
-    dlfs_abort("input_error", "labels t contain NA")
+    input_abort("labels t contain NA")
   }
   if (length(t) && (min(t) < 0 || max(t) >= k)) {
-    dlfs_abort("input_error", sprintf("labels t must lie in 0..%d, got %s..%s",
-                                      k - 1L, min(t), max(t)))
+    input_abort("labels t must lie in 0..%d, got %s..%s", k - 1L, min(t),
+                max(t))
   }
   t
 }
@@ -116,9 +110,8 @@ labels_of <- function(t, y) {
 require_one_hot <- function(t) {
   rows <- matrix(t, ncol = shape_of(t)[length(shape_of(t))])
   if (anyNA(t) || any(t != 0 & t != 1) || any(rowSums(rows == 1) != 1)) {
-    dlfs_abort("input_error", paste(
-      "t has the shape of y, so each row must be one-hot (a single 1, zeros",
-      "elsewhere); pass integer labels otherwise"
-    ))
+    input_abort(paste("t has the shape of y, so each row must be one-hot (a",
+                      "single 1, zeros elsewhere); pass integer labels",
+                      "otherwise"))
   }
 }
