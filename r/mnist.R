@@ -196,7 +196,7 @@ load_dataset <- function(data_dir) {
 #' @param compress Gzip the file.
 #' @return path, invisibly.
 write_idx <- function(path, x, compress = FALSE) {
-  dims <- if (is.null(dim(x))) length(x) else dim(x)
+  dims <- shape_of(x)
   magic <- idx_magic[[if (length(dims) == 1L) "labels" else "images"]]
   # IDX is row-major: R's column-major order with the dimensions reversed.
   values <- if (length(dims) == 1L) x else aperm(x, rev(seq_along(dims)))
