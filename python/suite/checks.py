@@ -83,7 +83,7 @@ def require_float(x: np.ndarray, name: str = "x") -> None:
 def labels_of(t: ArrayLike, y: np.ndarray) -> NDArray[np.intp]:
     """Class codes 0..K-1 of t, which holds one-hot rows or integer codes, checked against y's shape."""
     t = as_array(t, "t")
-    if t.dtype.kind not in "iuf":
+    if t.dtype.kind not in NUMERIC_KINDS:
         raise InputTypeError(f"t must be integer labels or one-hot rows, got {t.dtype} {t.shape}")
     if t.shape == y.shape:
         require_one_hot(t)
