@@ -125,14 +125,6 @@ def load_dataset(data_dir: str | Path) -> MnistData:
     return MnistData(x_train, t_train, x_test, t_test, shape, files)
 
 
-def write_idx(path: str | Path, array: np.ndarray, compress: bool = False) -> None:
-    """Write a uint8 array (n,) labels or (n, rows, cols) images as an IDX file, gzipped if asked."""
-    array = np.asarray(array, dtype=np.uint8)
-    magic = {1: LABEL_MAGIC, 3: IMAGE_MAGIC}[array.ndim]
-    data = b"".join(int(v).to_bytes(4, "big") for v in (magic, *array.shape)) + array.tobytes()
-    Path(path).write_bytes(gzip.compress(data, mtime=0) if compress else data)
-
-
 def normalize(x: U8) -> NDArray[np.float64]:
     """Pixels scaled to [0, 1] as float64 (the book's normalize=True); use per batch or chunk."""
     return x.astype(np.float64) / 255.0

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from python.mnist import write_idx
 from python.suite.fixtures_io import verify_policy_file
+from tests.idx_files import write_idx
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = json.loads(verify_policy_file("bad_cli.json").read_text())

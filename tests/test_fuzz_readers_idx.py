@@ -15,6 +15,7 @@ import numpy as np
 from python import mnist
 from python.suite.errors import DataFileError
 from tests.fuzz_helpers import SEED, Tally, mutate_bytes, outcome_of
+from tests.idx_files import write_idx
 
 IDX_MUTATIONS = 3000
 REAL_LABELS = Path(mnist.FASHION_MNIST_DIR) / "t10k-labels-idx1-ubyte.gz"
@@ -40,7 +41,7 @@ def idx_sources(tmp: Path) -> list[tuple[str, str, bytes]]:
     for name, array, kind in (("images", images, "images"), ("labels", labels, "labels")):
         for compress in (False, True):
             path = tmp / (name + ".gz" * compress)
-            mnist.write_idx(path, array, compress)
+            write_idx(path, array, compress)
             out.append((path.name, kind, path.read_bytes()))
     if REAL_LABELS.is_file():
         out.append((REAL_LABELS.name, "labels", REAL_LABELS.read_bytes()))

@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from python.mnist import write_idx
 from python.suite.checkpoint import decode_checkpoint
 from python.suite.run_files import RUN_FILES
 from python.suite.train_state import decode_state
+from tests.idx_files import write_idx
 
 ROOT = Path(__file__).resolve().parents[1]
 RSCRIPT = shutil.which("Rscript")

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 from python import mnist
-from python.mnist import IdxError, load_dataset, read_images, read_labels, write_idx
+from python.mnist import IdxError, load_dataset, read_images, read_labels
 from python.suite import download
+from tests.idx_files import write_idx
 
 FASHION = Path(mnist.FASHION_MNIST_DIR)
 # SHA-256 of the Fashion-MNIST files installed here (a repackaging: their gzip bytes, and so their

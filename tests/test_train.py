@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import python.train
-from python.mnist import load_dataset, write_idx
+from python.mnist import load_dataset
 from python.rng import Rng
 from python.suite.checkpoint import decode_checkpoint, load_checkpoint, save_checkpoint
 from python.suite.errors import CheckpointError, DivergedError
@@ -27,6 +27,7 @@ from python.suite.run_files import Run
 from python.suite.train_cli import build_parser, parse_args, recorded_flags
 from python.train import evaluate, main
 from python.two_layer_net import PARAM_KEYS, TwoLayerNet
+from tests.idx_files import write_idx
 
 ROOT = Path(__file__).resolve().parents[1]
 RSCRIPT = shutil.which("Rscript")
