@@ -5,7 +5,7 @@ import hashlib
 import math
 import os
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,7 @@ class MnistData:
     x_test: U8
     t_test: U8
     image_shape: tuple[int, int]
-    files: dict[str, dict[str, str]] = field(default_factory=dict)
+    files: dict[str, dict[str, str]]
 
 
 def read_content(path: Path) -> tuple[bytes, str]:
