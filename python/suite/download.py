@@ -4,13 +4,11 @@ import hashlib
 import http.client
 import os
 import sys
-import tempfile
-import urllib.error
 import urllib.request
 from pathlib import Path
 
 from python.mnist import IdxError
-from python.suite.checkpoint import chmod_default
+from python.suite.checkpoint import atomic_path
 
 MIRRORS_ENV = "DLFS_MNIST_MIRRORS"
 DEFAULT_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -39,22 +37,14 @@ def sha256_of(path: Path) -> str:
 
 def fetch(url: str, dest: Path, sha256: str, timeout: float = 60.0) -> str | None:
     """Download url into dest atomically if its SHA-256 matches; None on success, else why not."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    chmod_default(Path(tmp))
     try:
-        digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            while chunk := resp.read(1 << 20):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != sha256:
-            return f"SHA-256 {digest.hexdigest()} != expected {sha256}"
-        os.replace(tmp, dest)
-        return None
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
+        with atomic_path(dest) as tmp, urllib.request.urlopen(url, timeout=timeout) as resp:
+            tmp.write_bytes(resp.read())
+            if sha256_of(tmp) != sha256:
+                raise ValueError(f"SHA-256 {sha256_of(tmp)} != expected {sha256}")
+    except (http.client.HTTPException, OSError, ValueError) as err:  # URLError is an OSError
         return str(err)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    return None
 
 
 def fetch_from_mirrors(name: str, dest: Path, sha256: str, mirrors: list[str], log: bool) -> None:

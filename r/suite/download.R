@@ -29,17 +29,14 @@ mirror_list <- function() {
 # Download url into dest atomically if its SHA-256 matches; NULL on success,
 # else the reason for failure.
 fetch <- function(url, dest, sha256) {
-  tmp <- tempfile(paste0(".", basename(dest), "."), dirname(dest), ".part")
-  on.exit(unlink(tmp))
-  failed <- tryCatch({
-    utils::download.file(url, tmp, mode = "wb", quiet = TRUE)
+  tryCatch({
+    with_atomic_path(dest, function(tmp) {
+      utils::download.file(url, tmp, mode = "wb", quiet = TRUE)
+      got <- sha256_file(tmp)
+      if (got != sha256) stop(sprintf("SHA-256 %s != expected %s", got, sha256))
+    })
     NULL
   }, error = conditionMessage, warning = conditionMessage)
-  if (!is.null(failed)) return(failed)
-  got <- sha256_file(tmp)
-  if (got != sha256) return(sprintf("SHA-256 %s != expected %s", got, sha256))
-  if (!file.rename(tmp, dest)) return(sprintf("cannot rename to %s", dest))
-  NULL
 }
 
 # Fetch one file (name, appended to each mirror's URL) from the first mirror

@@ -2,13 +2,32 @@
 # flags, their checks, exit statuses and one-line errors. r/train.R runs
 # the experiment; python/train.py holds both parts.
 
-# The flags in python/train.py's order, with their defaults.
-train_defaults <- list(
-  iters = 10000L, batch_size = 100L, lr = 0.1, hidden = 50L,
-  weight_init_std = 0.01, seed = 0L, grad = "backprop", eval_every = NULL,
-  dataset = "fashion-mnist", data_dir = NULL, download = FALSE, out = NULL,
-  train_limit = NULL, checkpoint_in = NULL, quiet = FALSE, force = FALSE,
-  resume = NULL
+# The flags in python/train.py's order: (check, default, help). The check:
+# a whole-number range (optparse reads the flag as a double), a bound of a
+# real number, the choices, or NULL (text, or a switch if the default is
+# FALSE).
+count_range <- c(1, .Machine$integer.max)
+train_flags <- list(
+  iters = list(count_range, 10000L, "SGD iterations [10000]"),
+  batch_size = list(count_range, 100L, "minibatch size [100]"),
+  lr = list("> 0", 0.1, "learning rate [0.1]"),
+  hidden = list(count_range, 50L, "hidden units [50]"),
+  weight_init_std = list(">= 0", 0.01, "initial weight scale [0.01]"),
+  seed = list(c(0, max_seed - 1), 0L,
+              "weights: rng(seed), batches: rng(seed+1) [0]"),
+  grad = list(c("backprop", "numerical"), "backprop",
+              "backprop or numerical [backprop]"),
+  eval_every = list(count_range, NULL, "evaluate when iteration %% N == 0 [epoch]"),
+  dataset = list(c("fashion-mnist", "mnist"), "fashion-mnist",
+                 "fashion-mnist or mnist [fashion-mnist]"),
+  data_dir = list(NULL, NULL, "directory of the four IDX files"),
+  download = list(NULL, FALSE, "fetch missing MNIST files (checksummed)"),
+  out = list(NULL, NULL, "output directory [runs/<time>-r-seed<N>]"),
+  train_limit = list(count_range, NULL, "use only the first N training images"),
+  checkpoint_in = list(NULL, NULL, "start from these weights"),
+  quiet = list(NULL, FALSE, "no progress bar or progress lines"),
+  force = list(NULL, FALSE, "overwrite the earlier run in --out"),
+  resume = list(NULL, NULL, "continue the run in this directory")
 )
 
 # x, or default when x is NULL (base R's %||% came in R 4.4).
@@ -21,46 +40,32 @@ flag_name <- function(name) paste0("--", gsub("_", "-", name))
 flag_error <- function(...) dlfs_abort("input_error", sprintf(...))
 
 #' The command line's parser (optparse); no defaults here, so that the
-#' flags given are known (train_defaults fills in the rest)
+#' flags given are known (train_flags' defaults fill in the rest)
 #'
 #' @return An optparse OptionParser.
 build_parser <- function() {
-  flag <- function(name, type, help) {
-    action <- if (type == "switch") "store_true" else "store"
-    optparse::make_option(flag_name(name), dest = name, action = action,
-                          type = if (type == "switch") "logical" else type,
-                          help = help)
-  }
+  options <- lapply(names(train_flags), function(name) {
+    check <- train_flags[[name]][[1L]]
+    default <- train_flags[[name]][[2L]]
+    type <- if (is.numeric(check) || is.numeric(default)) "double" else
+      "character"
+    optparse::make_option(flag_name(name), dest = name,
+                          type = if (isFALSE(default)) "logical" else type,
+                          action = if (isFALSE(default)) "store_true",
+                          help = train_flags[[name]][[3L]])
+  })
   optparse::OptionParser(
     usage = "Rscript r/train.R [options]",
     description = "Train the book's TwoLayerNet on (Fashion-)MNIST.",
-    option_list = list(
-      flag("iters", "double", "SGD iterations [10000]"),
-      flag("batch_size", "double", "minibatch size [100]"),
-      flag("lr", "double", "learning rate [0.1]"),
-      flag("hidden", "double", "hidden units [50]"),
-      flag("weight_init_std", "double", "initial weight scale [0.01]"),
-      flag("seed", "double", "weights: rng(seed), batches: rng(seed+1) [0]"),
-      flag("grad", "character", "backprop or numerical [backprop]"),
-      flag("eval_every", "double", "evaluate when iteration %% N == 0 [epoch]"),
-      flag("dataset", "character", "fashion-mnist or mnist [fashion-mnist]"),
-      flag("data_dir", "character", "directory of the four IDX files"),
-      flag("download", "switch", "fetch missing MNIST files (checksummed)"),
-      flag("out", "character", "output directory [runs/<time>-r-seed<N>]"),
-      flag("train_limit", "double", "use only the first N training images"),
-      flag("checkpoint_in", "character", "start from these weights"),
-      flag("quiet", "switch", "no progress bar or progress lines"),
-      flag("force", "switch", "overwrite the earlier run in --out"),
-      flag("resume", "character", "continue the run in this directory")
-    )
+    option_list = options
   )
 }
 
 #' Parse and check the command line
 #'
 #' @param args Character vector of arguments.
-#' @return Named list of every flag of train_defaults, checked; with
-#'   --resume only resume and quiet; list(help = TRUE) for --help.
+#' @return Named list of every flag of train_flags, checked; with --resume
+#'   only resume and quiet; list(help = TRUE) for --help.
 parse_args <- function(args) {
   # A number optparse cannot read comes back as text (checked below).
   given <- tryCatch(suppressWarnings(optparse::parse_args(
@@ -79,26 +84,35 @@ parse_args <- function(args) {
     }
     return(list(resume = given$resume, quiet = isTRUE(given$quiet)))
   }
-  check_flags(utils::modifyList(train_defaults, given))
+  check_flags(utils::modifyList(lapply(train_flags, `[[`, 2L), given))
 }
 
-#' Every flag checked: numbers, counts (as integers), choices
+#' Every flag checked against its train_flags check
 #'
-#' @param opt Named list of every flag of train_defaults.
+#' @param opt Named list of every flag of train_flags.
 #' @return opt, counts as integers; a flag error names the first bad one.
 check_flags <- function(opt) {
-  for (name in c("iters", "batch_size", "hidden", "seed", "eval_every",
-                 "train_limit")) {
-    if (!is.null(opt[[name]])) opt[[name]] <- count_flag(name, opt[[name]])
-  }
-  real_flag("lr", opt$lr, "> 0")
-  real_flag("weight_init_std", opt$weight_init_std, ">= 0")
-  choices <- list(grad = c("backprop", "numerical"),
-                  dataset = c("fashion-mnist", "mnist"))
-  for (name in names(choices)) {
-    if (!opt[[name]] %in% choices[[name]]) {
-      flag_error("%s must be %s, got '%s'", flag_name(name),
-                 paste(choices[[name]], collapse = " or "), opt[[name]])
+  for (name in names(train_flags)) {
+    check <- train_flags[[name]][[1L]]
+    value <- opt[[name]]
+    if (is.null(value) || is.null(check)) next
+    if (is.character(check) && length(check) > 1L) {
+      if (!value %in% check) {
+        flag_error("%s must be %s, got '%s'", flag_name(name),
+                   paste(check, collapse = " or "), value)
+      }
+    } else if (is.character(value)) {
+      flag_error("%s must be a number, got '%s'", flag_name(name), value)
+    } else if (is.numeric(check)) {
+      if (!is_whole_in(value, check[[1L]], check[[2L]])) {
+        flag_error("%s must be a whole number in %.0f..%.0f, got %s",
+                   flag_name(name), check[[1L]], check[[2L]], format(value))
+      }
+      opt[[name]] <- as.integer(value)
+    } else if (!is.finite(value) || value < 0 || (check == "> 0" &&
+                                                    value == 0)) {
+      flag_error("%s must be a finite number %s, got %s", flag_name(name),
+                 check, format(value))
     }
   }
   if (opt$download && opt$dataset != "mnist") {
@@ -107,43 +121,13 @@ check_flags <- function(opt) {
   opt
 }
 
-# A number optparse could not read comes back as text.
-not_a_number <- function(name, value) {
-  if (is.character(value)) {
-    flag_error("%s must be a number, got '%s'", flag_name(name), value)
-  }
-}
-
-# A count flag as an integer: a whole number from 1 (0 for --seed) to R's
-# largest integer (the largest seed for --seed).
-count_flag <- function(name, value) {
-  not_a_number(name, value)
-  range <- if (name == "seed") c(0, max_seed - 1) else
-    c(1, .Machine$integer.max)
-  if (!isTRUE(value == round(value) && value >= range[1L] &&
-                value <= range[2L])) {
-    flag_error("%s must be a whole number in %.0f..%.0f, got %s",
-               flag_name(name), range[1L], range[2L], format(value))
-  }
-  as.integer(value)
-}
-
-# Refuse a real flag that is not finite and (bound) "> 0" or ">= 0".
-real_flag <- function(name, value, bound) {
-  not_a_number(name, value)
-  if (!is.finite(value) || value < 0 || (bound == "> 0" && value == 0)) {
-    flag_error("%s must be a finite number %s, got %s", flag_name(name), bound,
-               format(value))
-  }
-}
-
 #' The flags recorded in run.json, checked as a fresh run's would be
 #'
 #' @param flags run.json's flags.
 #' @param json run.json's path, for messages.
 #' @return As parse_args().
 recorded_flags <- function(flags, json) {
-  argv <- unlist(lapply(setdiff(names(train_defaults), c("resume", "quiet")),
+  argv <- unlist(lapply(setdiff(names(train_flags), c("resume", "quiet")),
                         function(name) {
                           value <- flags[[name]]
                           if (is.null(value) || isFALSE(value)) return(NULL)
