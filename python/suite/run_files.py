@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from python.suite.checkpoint import Array, encode_checkpoint, write_atomic
 from python.suite.errors import CheckpointError, DataFileError, DivergedError, OutputExistsError
-from python.suite.train_state import Eval, TrainState, check_state_fits, encode_state, load_state
+from python.suite.train_state import TrainState, encode_state
 
 if TYPE_CHECKING:
     from python.suite.progress import Progress
@@ -64,23 +64,12 @@ def read_run_json(out: Path) -> dict:
     return body
 
 
-def start_out_dir(out: Path, earlier: list[str], flags: dict, data_files: dict[str, str]) -> None:
+def start_out_dir(out: Path, flags: dict, data_files: dict[str, str]) -> None:
     """Make out, remove stale temporaries and (--force) the earlier run's files; write run.json."""
     Path(out).mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(out)
-    if earlier:
-        clear_run_files(out)
+    clear_run_files(out)
     write_run_json(out, "python", flags, data_files)
-
-
-def resume_state(out: Path, body: dict, files: dict[str, dict[str, str]], flags: dict,
-                 shapes: dict[str, tuple[int, ...]]) -> TrainState:
-    """The state to resume in out, whose run.json is body: same data files, a checkpoint that fits."""
-    remove_stale_tmp(out)
-    check_data_files(body["data_files"], files, Path(out) / "run.json")
-    state = load_state(out)
-    check_state_fits(state, flags, shapes, str(Path(out) / "checkpoint.bin"))
-    return state
 
 
 def run_status(out: Path) -> str | None:
@@ -99,22 +88,13 @@ def check_data_files(recorded: dict[str, str], files: dict[str, dict[str, str]],
                                 f"{recorded.get(key)} recorded in {run_json}; the data changed since the run")
 
 
-def metrics_csv(losses: list[float]) -> str:
-    """metrics.csv: the loss of each iteration, 17 significant digits."""
-    return "iter,loss\n" + "".join(f"{i},{loss:.17g}\n" for i, loss in enumerate(losses))
-
-
-def epochs_csv(evals: list[Eval]) -> str:
-    """epochs.csv: one row per evaluation."""
-    return "epoch,iter,train_acc,test_acc\n" + "".join(
-        f"{e},{i},{tr:.17g},{te:.17g}\n" for e, i, tr, te in evals)
-
-
 def write_progress(out: Path, state: TrainState) -> None:
-    """metrics.csv, epochs.csv, then checkpoint.bin, each atomically: the checkpoint lands last."""
+    """metrics.csv and epochs.csv (17 significant digits), then checkpoint.bin, each atomically."""
     out = Path(out)
-    write_atomic(out / "metrics.csv", metrics_csv(state.losses))
-    write_atomic(out / "epochs.csv", epochs_csv(state.evals))
+    write_atomic(out / "metrics.csv", "iter,loss\n" + "".join(
+        f"{i},{loss:.17g}\n" for i, loss in enumerate(state.losses)))
+    write_atomic(out / "epochs.csv", "epoch,iter,train_acc,test_acc\n" + "".join(
+        f"{e},{i},{tr:.17g},{te:.17g}\n" for e, i, tr, te in state.evals))
     write_atomic(out / "checkpoint.bin", encode_checkpoint(encode_state(state)))
 
 

@@ -99,24 +99,27 @@ decode_checkpoint <- function(data, source = "<bytes>") {
                      if (length(body) < total) "truncated" else
                        "trailing bytes", total, length(body))
   }
-  out <- list()
-  for (a in header$arrays) {
-    shape <- as.numeric(unlist(a$shape))
-    if (!length(shape) %in% 1:2 || a$nbytes != 8 * prod(shape) ||
-          a$offset + a$nbytes > length(body)) {
-      checkpoint_error(source, "array %s has unsupported or inconsistent shape",
-                       a$name)
-    }
-    blob <- body[a$offset + seq_len(a$nbytes)]
-    if (digest::digest(blob, algo = "sha256", serialize = FALSE) != a$sha256) {
-      checkpoint_error(source, "array %s fails its SHA-256 check", a$name)
-    }
-    values <- readBin(blob, "double", prod(shape), size = 8L,
-                      endian = "little")
-    out[[a$name]] <- if (length(shape) == 1L) values else
-      matrix(values, shape[[1L]], shape[[2L]], byrow = TRUE)
-  }
+  out <- lapply(header$arrays, decode_array, body = body, source = source)
+  names(out) <- vapply(header$arrays, function(a) a$name, "")
   out
+}
+
+# One array (header entry a) of a checkpoint's body, its length and SHA-256
+# checked: a matrix (2-d) or a plain vector (1-d).
+decode_array <- function(a, body, source) {
+  shape <- as.numeric(unlist(a$shape))
+  if (!length(shape) %in% 1:2 || a$nbytes != 8 * prod(shape) ||
+        a$offset + a$nbytes > length(body)) {
+    checkpoint_error(source, "array %s has unsupported or inconsistent shape",
+                     a$name)
+  }
+  blob <- body[a$offset + seq_len(a$nbytes)]
+  if (digest::digest(blob, algo = "sha256", serialize = FALSE) != a$sha256) {
+    checkpoint_error(source, "array %s fails its SHA-256 check", a$name)
+  }
+  values <- readBin(blob, "double", prod(shape), size = 8L, endian = "little")
+  if (length(shape) == 1L) return(values)
+  matrix(values, shape[[1L]], shape[[2L]], byrow = TRUE)
 }
 
 #' Write arrays as a checkpoint file, atomically (Python's save_checkpoint;

@@ -93,10 +93,10 @@ read_run_json <- function(out) {
 }
 
 #' Make out, remove stale temporaries and (--force) the earlier run's
-#' files (earlier, from guard_out_dir()); write run.json
+#' files; write run.json
 #'
-#' @param out,earlier,flags,data_files As above.
-start_out_dir <- function(out, earlier, flags, data_files) {
+#' @param out,flags,data_files As above.
+start_out_dir <- function(out, flags, data_files) {
   why <- tryCatch({
     dir.create(out, recursive = TRUE)
     NULL
@@ -108,20 +108,8 @@ start_out_dir <- function(out, earlier, flags, data_files) {
     ))
   }
   remove_stale_tmp(out)
-  if (length(earlier) > 0L) clear_run_files(out)
+  clear_run_files(out)
   write_run_json(out, "R", flags, data_files)
-}
-
-#' The train_state() to resume in out, whose run.json is body: same data
-#' files (load_dataset()$files), a checkpoint that fits flags and shapes
-#'
-#' @param out,body,files,flags,shapes As above.
-resume_state <- function(out, body, files, flags, shapes) {
-  remove_stale_tmp(out)
-  check_data_files(body$data_files, files, file.path(out, "run.json"))
-  state <- load_state(out)
-  check_state_fits(state, flags, shapes, file.path(out, "checkpoint.bin"))
-  state
 }
 
 #' summary.json's status ("complete", "diverged"), NULL if unreadable

@@ -17,7 +17,8 @@ train_flags <- list(
               "weights: rng(seed), batches: rng(seed+1) [0]"),
   grad = list(c("backprop", "numerical"), "backprop",
               "backprop or numerical [backprop]"),
-  eval_every = list(count_range, NULL, "evaluate when iteration %% N == 0 [epoch]"),
+  eval_every = list(count_range, NULL,
+                    "evaluate when iteration %% N == 0 [epoch]"),
   dataset = list(c("fashion-mnist", "mnist"), "fashion-mnist",
                  "fashion-mnist or mnist [fashion-mnist]"),
   data_dir = list(NULL, NULL, "directory of the four IDX files"),
@@ -84,7 +85,11 @@ parse_args <- function(args) {
     }
     return(list(resume = given$resume, quiet = isTRUE(given$quiet)))
   }
-  check_flags(utils::modifyList(lapply(train_flags, `[[`, 2L), given))
+  opt <- check_flags(utils::modifyList(lapply(train_flags, `[[`, 2L), given))
+  if (opt$download && opt$dataset != "mnist") {
+    flag_error("--download is only available with --dataset mnist")
+  }
+  opt
 }
 
 #' Every flag checked against its train_flags check
@@ -94,31 +99,37 @@ parse_args <- function(args) {
 check_flags <- function(opt) {
   for (name in names(train_flags)) {
     check <- train_flags[[name]][[1L]]
-    value <- opt[[name]]
-    if (is.null(value) || is.null(check)) next
+    if (is.null(opt[[name]]) || is.null(check)) next
     if (is.character(check) && length(check) > 1L) {
-      if (!value %in% check) {
+      if (!opt[[name]] %in% check) {
         flag_error("%s must be %s, got '%s'", flag_name(name),
-                   paste(check, collapse = " or "), value)
+                   paste(check, collapse = " or "), opt[[name]])
       }
-    } else if (is.character(value)) {
-      flag_error("%s must be a number, got '%s'", flag_name(name), value)
-    } else if (is.numeric(check)) {
-      if (!is_whole_in(value, check[[1L]], check[[2L]])) {
-        flag_error("%s must be a whole number in %.0f..%.0f, got %s",
-                   flag_name(name), check[[1L]], check[[2L]], format(value))
-      }
-      opt[[name]] <- as.integer(value)
-    } else if (!is.finite(value) || value < 0 || (check == "> 0" &&
-                                                    value == 0)) {
-      flag_error("%s must be a finite number %s, got %s", flag_name(name),
-                 check, format(value))
+    } else {
+      opt[[name]] <- number_flag(name, check, opt[[name]])
     }
   }
-  if (opt$download && opt$dataset != "mnist") {
-    flag_error("--download is only available with --dataset mnist")
-  }
   opt
+}
+
+# A number flag, checked: a whole number in the range check (made an
+# integer), or a finite number with the bound check ("> 0" or ">= 0").
+number_flag <- function(name, check, value) {
+  if (is.character(value)) { # optparse could not read it as a number
+    flag_error("%s must be a number, got '%s'", flag_name(name), value)
+  }
+  if (is.numeric(check)) {
+    if (!is_whole_in(value, check[[1L]], check[[2L]])) {
+      flag_error("%s must be a whole number in %.0f..%.0f, got %s",
+                 flag_name(name), check[[1L]], check[[2L]], format(value))
+    }
+    return(as.integer(value))
+  }
+  if (!is.finite(value) || value < 0 || (check == "> 0" && value == 0)) {
+    flag_error("%s must be a finite number %s, got %s", flag_name(name),
+               check, format(value))
+  }
+  value
 }
 
 #' The flags recorded in run.json, checked as a fresh run's would be
