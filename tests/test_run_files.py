@@ -216,6 +216,6 @@ def test_run_holds_sigint_until_the_three_files_are_written(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         tracker.save(state)
     assert load_checkpoint(tmp_path / "checkpoint.bin")["iterations_done"].tolist() == [7]
-    assert (tmp_path / "epochs.csv").exists() and not tracker.pending
+    assert (tmp_path / "epochs.csv").exists() and tracker.stopping
     assert tracker.interrupted("cmd") == (f"train: interrupted; last checkpoint at iteration 7 in "
                                           f"{tmp_path}; continue with: cmd --resume {tmp_path}")

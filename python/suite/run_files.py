@@ -112,7 +112,7 @@ class Run:
         self.iterations_done, self.losses, self.evals = 0, [], []
         self.diverged: tuple[int, float] | None = None  # iteration and loss
         self.progress: Progress | None = None  # set by start: shows each loss
-        self.writing = self.pending = self.stopping = False
+        self.writing = self.stopping = False  # stopping: a ^C came (held while writing)
 
     def start(self, out: Path, state: TrainState, progress: "Progress") -> None:
         """Go on from state in out: write its checkpoint (resumed: metrics.csv, epochs.csv rebuilt)."""
@@ -149,19 +149,15 @@ class Run:
             self.checkpoint = state.iterations_done
         finally:
             self.writing = False
-        if self.pending:
-            self.pending, self.stopping = False, True
+        if self.stopping:
             raise KeyboardInterrupt
 
     def on_sigint(self, signum: int, frame: object) -> None:
         """Interrupt now, or after the write in progress; once only (a second ^C would cut the clean-up)."""
-        if self.stopping:
-            return
-        if self.writing:
-            self.pending = True
-        else:
+        if not self.stopping:
             self.stopping = True
-            raise KeyboardInterrupt
+            if not self.writing:
+                raise KeyboardInterrupt
 
     def interrupted(self, command: str) -> str:
         """The one line printed on ^C: the last checkpoint and how to resume."""

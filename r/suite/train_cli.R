@@ -40,8 +40,9 @@ flag_name <- function(name) paste0("--", gsub("_", "-", name))
 # Signal a bad flag (exit status 2).
 flag_error <- function(...) dlfs_abort("input_error", sprintf(...))
 
-#' The command line's parser (optparse); no defaults here, so that the
-#' flags given are known (train_flags' defaults fill in the rest)
+#' The command line's parser (optparse): each flag with a check is checked
+#' by its callback; no defaults here, so that the flags given are known
+#' (train_flags' defaults fill in the rest)
 #'
 #' @return An optparse OptionParser.
 build_parser <- function() {
@@ -50,10 +51,14 @@ build_parser <- function() {
     default <- train_flags[[name]][[2L]]
     type <- if (is.numeric(check) || is.numeric(default)) "double" else
       "character"
-    optparse::make_option(flag_name(name), dest = name,
-                          type = if (isFALSE(default)) "logical" else type,
-                          action = if (isFALSE(default)) "store_true",
-                          help = train_flags[[name]][[3L]])
+    optparse::make_option(
+      flag_name(name), dest = name, help = train_flags[[name]][[3L]],
+      type = if (isFALSE(default)) "logical" else type,
+      action = if (isFALSE(default)) "store_true",
+      callback = if (!is.null(check)) function(option, flag, value, parser) {
+        check_flag(name, check, value)
+      }
+    )
   })
   optparse::OptionParser(
     usage = "Rscript r/train.R [options]",
@@ -68,7 +73,7 @@ build_parser <- function() {
 #' @return Named list of every flag of train_flags, checked; with --resume
 #'   only resume and quiet; list(help = TRUE) for --help.
 parse_args <- function(args) {
-  # A number optparse cannot read comes back as text (checked below).
+  # A number optparse cannot read comes back as text (check_flag refuses it).
   given <- tryCatch(suppressWarnings(optparse::parse_args(
     build_parser(), args, print_help_and_exit = FALSE
   )), error = function(e) {
@@ -85,31 +90,24 @@ parse_args <- function(args) {
     }
     return(list(resume = given$resume, quiet = isTRUE(given$quiet)))
   }
-  opt <- check_flags(utils::modifyList(lapply(train_flags, `[[`, 2L), given))
+  opt <- utils::modifyList(lapply(train_flags, `[[`, 2L), given)
   if (opt$download && opt$dataset != "mnist") {
     flag_error("--download is only available with --dataset mnist")
   }
   opt
 }
 
-#' Every flag checked against its train_flags check
-#'
-#' @param opt Named list of every flag of train_flags.
-#' @return opt, counts as integers; a flag error names the first bad one.
-check_flags <- function(opt) {
-  for (name in names(train_flags)) {
-    check <- train_flags[[name]][[1L]]
-    if (is.null(opt[[name]]) || is.null(check)) next
-    if (is.character(check) && length(check) > 1L) {
-      if (!opt[[name]] %in% check) {
-        flag_error("%s must be %s, got '%s'", flag_name(name),
-                   paste(check, collapse = " or "), opt[[name]])
-      }
-    } else {
-      opt[[name]] <- number_flag(name, check, opt[[name]])
-    }
+# A flag's value, checked against its train_flags check: one of the choices,
+# or a number (number_flag()).
+check_flag <- function(name, check, value) {
+  if (is.numeric(check) || length(check) == 1L) {
+    return(number_flag(name, check, value))
   }
-  opt
+  if (!value %in% check) {
+    flag_error("%s must be %s, got '%s'", flag_name(name),
+               paste(check, collapse = " or "), value)
+  }
+  value
 }
 
 # A number flag, checked: a whole number in the range check (made an
