@@ -8,14 +8,11 @@ partial; checkpoint.bin is the truth, metrics.csv and epochs.csv are rebuilt fro
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from python.suite.checkpoint import Array, encode_checkpoint, write_atomic
 from python.suite.errors import CheckpointError, DataFileError, DivergedError, OutputExistsError
+from python.suite.progress import Progress
 from python.suite.train_state import TrainState, encode_state
-
-if TYPE_CHECKING:
-    from python.suite.progress import Progress
 
 RUN_FILES = ("run.json", "metrics.csv", "epochs.csv", "summary.json", "checkpoint.bin", "curves.png")
 
@@ -114,19 +111,19 @@ class Run:
         self.progress: Progress | None = None  # set by start: shows each loss
         self.writing = self.stopping = False  # stopping: a ^C came (held while writing)
 
-    def start(self, out: Path, state: TrainState, progress: "Progress") -> None:
+    def start(self, out: Path, state: TrainState, progress: Progress) -> None:
         """Go on from state in out: write its checkpoint (resumed: metrics.csv, epochs.csv rebuilt)."""
         self.out, self.progress = Path(out), progress
         self.iterations_done, self.losses, self.evals = state.iterations_done, [*state.losses], [*state.evals]
-        self.save(state)
+        self.save_checkpoint(state.params, state.batch_rng)
 
     def record_loss(self, i: int, loss: float, params_before: dict[str, Array],
                     rng_before: list[int]) -> None:
         """Keep the loss of iteration i; a non-finite one writes the state before i, then DivergedError."""
         if not math.isfinite(loss):
             self.diverged = (i, loss)
-            if self.checkpoint != i:
-                self.save(TrainState(params_before, i, rng_before, self.losses, self.evals))
+            if self.checkpoint != i:  # the state before i (iterations_done is i)
+                self.save_checkpoint(params_before, rng_before)
             raise DivergedError(f"training diverged at iteration {i}: minibatch loss {loss}; the last "
                                 f"good state (iteration {i}) is in {self.out}", i)
         self.losses.append(loss)
@@ -138,15 +135,12 @@ class Run:
         self.evals.append((epoch, i, train_acc, test_acc))
 
     def save_checkpoint(self, params: dict[str, Array], batch_rng: list[int]) -> None:
-        """Write the state after the iterations done: these weights and generator state."""
-        self.save(TrainState(params, self.iterations_done, batch_rng, self.losses, self.evals))
-
-    def save(self, state: TrainState) -> None:
-        """write_progress, with ^C held until it is done; remember the checkpoint."""
+        """Write the state after the iterations done, with ^C held until its three files are written."""
         self.writing = True
         try:
-            write_progress(self.out, state)
-            self.checkpoint = state.iterations_done
+            write_progress(self.out, TrainState(params, self.iterations_done, batch_rng, self.losses,
+                                                self.evals))
+            self.checkpoint = self.iterations_done
         finally:
             self.writing = False
         if self.stopping:

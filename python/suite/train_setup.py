@@ -54,10 +54,9 @@ def start_fresh(args: argparse.Namespace) -> tuple[Path, dict, MnistData, TwoLay
     args.eval_every = args.eval_every or max(1, data.x_train.shape[0] // args.batch_size)
     net = TwoLayerNet(data.x_train.shape[1], args.hidden, 10, args.weight_init_std, seed=args.seed)
     if args.checkpoint_in:
-        weights = load_weights(args.checkpoint_in)
         try:
-            net.params = weights
-        except InputError as err:
+            net.params = load_weights(args.checkpoint_in)
+        except InputError as err:  # the weights' shapes (load_weights' own errors are CheckpointErrors)
             raise CheckpointError(f"{args.checkpoint_in}: does not fit the net: {err}") from err
     flags = dict(vars(args))
     run_files.start_out_dir(out, flags, {key: f["sha256"] for key, f in data.files.items()})

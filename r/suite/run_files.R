@@ -166,10 +166,9 @@ write_progress <- function(out, state) {
 #' @return The run: out, iterations_done, losses, evals, progress, and the
 #'   last checkpoint's iterations_done (checkpoint) and weights (params).
 start_run <- function(out, state, progress) {
-  write_progress(out, state)
-  list(out = out, iterations_done = state$iterations_done,
-       losses = state$losses, evals = state$evals, progress = progress,
-       checkpoint = state$iterations_done, params = state$params)
+  run <- list(out = out, iterations_done = state$iterations_done,
+              losses = state$losses, evals = state$evals, progress = progress)
+  save_checkpoint(run, state$params, state$batch_rng)
 }
 
 #' Keep the loss of iteration i; a non-finite one writes the state before
@@ -183,9 +182,8 @@ start_run <- function(out, state, progress) {
 #' @return run.
 record_loss <- function(run, i, loss, params_before, rng_before) {
   if (!is.finite(loss)) {
-    if (run$checkpoint != i) {
-      write_progress(run$out, train_state(params_before, i, rng_before,
-                                          run$losses, run$evals))
+    if (run$checkpoint != i) { # the state before i (iterations_done is i)
+      save_checkpoint(run, params_before, rng_before)
     }
     dlfs_abort("diverged_error", sprintf(
       paste("training diverged at iteration %d: minibatch loss %s; the last",

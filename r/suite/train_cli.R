@@ -136,18 +136,15 @@ number_flag <- function(name, check, value) {
 #' @param json run.json's path, for messages.
 #' @return As parse_args().
 recorded_flags <- function(flags, json) {
-  argv <- unlist(lapply(setdiff(names(train_flags), c("resume", "quiet")),
-                        function(name) {
-                          value <- flags[[name]]
-                          if (is.null(value) || isFALSE(value)) return(NULL)
-                          # Doubles with every digit, to come back exact.
-                          text <- if (is.double(value)) {
-                            sprintf("%.17g", value)
-                          } else {
-                            as.character(value)
-                          }
-                          c(flag_name(name), if (!isTRUE(value)) text)
-                        }))
+  given <- setdiff(names(train_flags), c("resume", "quiet"))
+  argv <- unlist(lapply(given, function(name) {
+    value <- flags[[name]]
+    if (is.null(value) || isFALSE(value)) return(NULL)
+    if (isTRUE(value)) return(flag_name(name))
+    # Doubles with every digit, to come back exact.
+    c(flag_name(name),
+      if (is.double(value)) sprintf("%.17g", value) else as.character(value))
+  }))
   tryCatch(parse_args(as.character(argv)), dlfs_error = function(e) {
     checkpoint_error(json, "bad flags (%s)", conditionMessage(e))
   })
@@ -210,9 +207,7 @@ blas_single_thread <- function() {
     return(invisible(FALSE))
   }
   dll <- tryCatch(dyn.load(lib), error = function(e) NULL)
-  if (is.null(dll) || !is.loaded(setter, PACKAGE = dll[["name"]])) {
-    return(invisible(FALSE))
-  }
-  .C(setter, 1L, PACKAGE = dll[["name"]])
-  invisible(TRUE)
+  found <- !is.null(dll) && is.loaded(setter, PACKAGE = dll[["name"]])
+  if (found) .C(setter, 1L, PACKAGE = dll[["name"]])
+  invisible(found)
 }
