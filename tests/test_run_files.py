@@ -203,7 +203,6 @@ def test_run_holds_sigint_until_the_three_files_are_written(tmp_path, monkeypatc
         tracker.on_sigint(2, None)
     tracker.on_sigint(2, None)  # a second ^C does not cut the clean-up short
     tracker = Run()
-    tracker.out = tmp_path
     real = rf.write_atomic
 
     def write_then_sigint(path, data):
@@ -214,7 +213,7 @@ def test_run_holds_sigint_until_the_three_files_are_written(tmp_path, monkeypatc
     monkeypatch.setattr(rf, "write_atomic", write_then_sigint)
     state = make_state()
     with pytest.raises(KeyboardInterrupt):
-        tracker.save(state)
+        tracker.start(tmp_path, state, Progress(20, quiet=True))
     assert load_checkpoint(tmp_path / "checkpoint.bin")["iterations_done"].tolist() == [7]
     assert (tmp_path / "epochs.csv").exists() and tracker.stopping
     assert tracker.interrupted("cmd") == (f"train: interrupted; last checkpoint at iteration 7 in "
