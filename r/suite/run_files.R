@@ -144,15 +144,14 @@ check_data_files <- function(recorded, files, run_json) {
 #' @param out,state Run directory, state.
 write_progress <- function(out, state) {
   e <- state$evals
-  metrics <- sprintf("%d,%.17g\n", seq_along(state$losses) - 1L, state$losses)
-  epochs <- sprintf("%.0f,%.0f,%.17g,%.17g\n", e[, 1L], e[, 2L], e[, 3L],
-                    e[, 4L])
+  i <- seq_along(state$losses) - 1L
+  metrics <- c("iter,loss\n", sprintf("%d,%.17g\n", i, state$losses))
+  epochs <- c("epoch,iter,train_acc,test_acc\n", sprintf(
+    "%.0f,%.0f,%.17g,%.17g\n", e[, 1L], e[, 2L], e[, 3L], e[, 4L]
+  ))
   suspendInterrupts({
-    write_atomic(file.path(out, "metrics.csv"),
-                 paste(c("iter,loss\n", metrics), collapse = ""))
-    write_atomic(file.path(out, "epochs.csv"),
-                 paste(c("epoch,iter,train_acc,test_acc\n", epochs),
-                       collapse = ""))
+    write_atomic(file.path(out, "metrics.csv"), paste(metrics, collapse = ""))
+    write_atomic(file.path(out, "epochs.csv"), paste(epochs, collapse = ""))
     write_checkpoint(file.path(out, "checkpoint.bin"), encode_state(state))
   })
 }
