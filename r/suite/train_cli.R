@@ -18,7 +18,7 @@ train_flags <- list(
   grad = list(c("backprop", "numerical"), "backprop",
               "backprop or numerical [backprop]"),
   eval_every = list(count_range, NULL,
-                    "evaluate when iteration %% N == 0 [epoch]"),
+                    "evaluate when iteration % N == 0 [epoch]"),
   dataset = list(c("fashion-mnist", "mnist"), "fashion-mnist",
                  "fashion-mnist or mnist [fashion-mnist]"),
   data_dir = list(NULL, NULL, "directory of the four IDX files"),
