@@ -2,10 +2,10 @@
 # flags, their checks, exit statuses and one-line errors. r/train.R runs
 # the experiment; python/train.py holds both parts.
 
-# The flags in python/train.py's order: (check, default, help). The check:
-# a whole-number range (optparse reads the flag as a double), a bound of a
-# real number, the choices, or NULL (text, or a switch if the default is
-# FALSE).
+# The flags in python/suite/train_cli.py's order: (check, default, help).
+# The check (check_flag(), each flag's optparse callback): a whole-number
+# range, a bound of a real number, the choices, or NULL (none: text, or a
+# switch if the default is FALSE).
 count_range <- c(1, .Machine$integer.max)
 train_flags <- list(
   iters = list(count_range, 10000L, "SGD iterations [10000]"),
