@@ -97,14 +97,12 @@ read_run_json <- function(out) {
 #'
 #' @param out,flags,data_files As above.
 start_out_dir <- function(out, flags, data_files) {
-  why <- tryCatch({
-    dir.create(out, recursive = TRUE)
-    NULL
-  }, warning = conditionMessage)
+  # R says why a directory cannot be made in a warning: main() ends the
+  # error's line with it.
+  if (!dir.exists(out)) dir.create(out, recursive = TRUE)
   if (!dir.exists(out) || file.access(out, 2L) != 0L) {
     dlfs_abort("input_error", sprintf(
-      "--out %s: cannot create or write this directory%s", out,
-      if (is.null(why)) "" else sprintf(" (%s)", why)
+      "--out %s: cannot create or write this directory", out
     ))
   }
   remove_stale_tmp(out)
