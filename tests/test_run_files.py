@@ -120,7 +120,7 @@ def test_stale_temporaries_are_removed_and_nothing_else(tmp_path):
 
 def test_run_json_round_trip_and_errors(tmp_path):
     flags = {"iters": 5, "lr": 0.1, "out": str(tmp_path)}
-    rf.write_run_json(tmp_path, "python", flags, {"train_images": "ab"})
+    rf.start_out_dir(tmp_path, flags, {"train_images": "ab"})
     assert rf.read_run_json(tmp_path) == {"language": "python", "flags": flags,
                                           "data_files": {"train_images": "ab"}}
     with pytest.raises(CheckpointError, match=r"nowhere/run\.json: not found"):

@@ -41,12 +41,6 @@ def remove_stale_tmp(out: Path) -> list[str]:
     return stale
 
 
-def write_run_json(out: Path, language: str, flags: dict, data_files: dict[str, str]) -> None:
-    """run.json: the language, every flag (resolved), and the four data files' SHA-256."""
-    body = {"language": language, "flags": flags, "data_files": data_files}
-    write_atomic(Path(out) / "run.json", json.dumps(body, indent=2) + "\n")
-
-
 def read_run_json(out: Path) -> dict:
     """run.json of a run directory, checked for its three parts."""
     path = Path(out) / "run.json"
@@ -66,7 +60,8 @@ def start_out_dir(out: Path, flags: dict, data_files: dict[str, str]) -> None:
     Path(out).mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(out)
     clear_run_files(out)
-    write_run_json(out, "python", flags, data_files)
+    body = {"language": "python", "flags": flags, "data_files": data_files}  # flags resolved; SHA-256s
+    write_atomic(Path(out) / "run.json", json.dumps(body, indent=2) + "\n")
 
 
 def run_status(out: Path) -> str | None:

@@ -60,16 +60,6 @@ json_text <- function(x) {
          "\n")
 }
 
-#' Write run.json: the language, the flags (resolved), the data's SHA-256
-#'
-#' @param out Run directory.
-#' @param language "R".
-#' @param flags,data_files Named lists: flags; train_images, ... -> SHA-256.
-write_run_json <- function(out, language, flags, data_files) {
-  body <- list(language = language, flags = flags, data_files = data_files)
-  write_atomic(file.path(out, "run.json"), json_text(body))
-}
-
 #' run.json of a run directory out: list(language, flags, data_files)
 #'
 #' @param out Run directory.
@@ -93,9 +83,11 @@ read_run_json <- function(out) {
 }
 
 #' Make out, remove stale temporaries and (--force) the earlier run's
-#' files; write run.json
+#' files; write run.json: the language, the flags, the data's SHA-256
 #'
-#' @param out,flags,data_files As above.
+#' @param out Run directory.
+#' @param flags,data_files Named lists: the flags (resolved); train_images,
+#'   ... -> SHA-256.
 start_out_dir <- function(out, flags, data_files) {
   # R says why a directory cannot be made in a warning: main() ends the
   # error's line with it.
@@ -107,7 +99,8 @@ start_out_dir <- function(out, flags, data_files) {
   }
   remove_stale_tmp(out)
   clear_run_files(out)
-  write_run_json(out, "R", flags, data_files)
+  body <- list(language = "R", flags = flags, data_files = data_files)
+  write_atomic(file.path(out, "run.json"), json_text(body))
 }
 
 #' summary.json's status ("complete", "diverged"), NULL if unreadable
