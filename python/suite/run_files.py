@@ -64,14 +64,6 @@ def start_out_dir(out: Path, flags: dict, data_files: dict[str, str]) -> None:
     write_atomic(Path(out) / "run.json", json.dumps(body, indent=2) + "\n")
 
 
-def run_status(out: Path) -> str | None:
-    """summary.json's status, if it is there and readable."""
-    try:
-        return json.loads((Path(out) / "summary.json").read_text()).get("status")
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
 def check_data_files(recorded: dict[str, str], files: dict[str, dict[str, str]], run_json: Path) -> None:
     """Refuse data files whose SHA-256 differs from the one run.json recorded (files: MnistData.files)."""
     for key, entry in files.items():

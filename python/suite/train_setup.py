@@ -79,7 +79,11 @@ def start_resume(args: argparse.Namespace) -> tuple[Path, dict, MnistData, TwoLa
     state = load_state(out)
     check_state_fits(state, vars(args), net.shapes, str(out / "checkpoint.bin"))
     net.params = state.params
-    if state.iterations_done == args.iters and run_files.run_status(out) == "complete":
+    try:  # summary.json's status, if it is there and readable
+        status = json.loads((out / "summary.json").read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        status = None
+    if state.iterations_done == args.iters and status == "complete":
         print(f"{out}: the run is already complete ({args.iters} iterations); nothing to do")
         return None
     if not args.quiet:

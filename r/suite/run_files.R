@@ -103,16 +103,6 @@ start_out_dir <- function(out, flags, data_files) {
   write_atomic(file.path(out, "run.json"), json_text(body))
 }
 
-#' summary.json's status ("complete", "diverged"), NULL if unreadable
-#'
-#' @param out Run directory.
-run_status <- function(out) {
-  tryCatch({
-    status <- jsonlite::fromJSON(file.path(out, "summary.json"))$status
-    if (is.character(status) && length(status) == 1L) status
-  }, error = function(e) NULL, warning = function(w) NULL)
-}
-
 #' Refuse data files (load_dataset()$files) whose SHA-256 differs from the
 #' one run.json (path run_json) recorded
 #'

@@ -87,8 +87,12 @@ start_resume <- function(args) {
   state <- load_state(out)
   check_state_fits(state, resumed, net$shapes,
                    file.path(out, "checkpoint.bin"))
+  status <- tryCatch( # summary.json's, if it is there and readable
+    jsonlite::fromJSON(file.path(out, "summary.json"))$status,
+    error = function(e) NULL, warning = function(w) NULL
+  )
   if (state$iterations_done == resumed$iters &&
-        identical(run_status(out), "complete")) {
+        identical(status, "complete")) {
     cat(sprintf("%s: the run is already complete (%d iterations); %s\n", out,
                 resumed$iters, "nothing to do"))
     return(NULL)
