@@ -120,7 +120,7 @@ def test_stale_temporaries_are_removed_and_nothing_else(tmp_path):
 
 def test_run_json_round_trip_and_errors(tmp_path):
     flags = {"iters": 5, "lr": 0.1, "out": str(tmp_path)}
-    rf.write_run_json(tmp_path, "python", flags, {"train_images": "ab"})
+    rf.start_out_dir(tmp_path, flags, {"train_images": "ab"})
     assert rf.read_run_json(tmp_path) == {"language": "python", "flags": flags,
                                           "data_files": {"train_images": "ab"}}
     with pytest.raises(CheckpointError, match=r"nowhere/run\.json: not found"):
@@ -203,7 +203,6 @@ def test_run_holds_sigint_until_the_three_files_are_written(tmp_path, monkeypatc
         tracker.on_sigint(2, None)
     tracker.on_sigint(2, None)  # a second ^C does not cut the clean-up short
     tracker = Run()
-    tracker.out = tmp_path
     real = rf.write_atomic
 
     def write_then_sigint(path, data):
@@ -214,8 +213,8 @@ def test_run_holds_sigint_until_the_three_files_are_written(tmp_path, monkeypatc
     monkeypatch.setattr(rf, "write_atomic", write_then_sigint)
     state = make_state()
     with pytest.raises(KeyboardInterrupt):
-        tracker.save(state)
+        tracker.start(tmp_path, state, Progress(20, quiet=True))
     assert load_checkpoint(tmp_path / "checkpoint.bin")["iterations_done"].tolist() == [7]
-    assert (tmp_path / "epochs.csv").exists() and not tracker.pending
+    assert (tmp_path / "epochs.csv").exists() and tracker.stopping
     assert tracker.interrupted("cmd") == (f"train: interrupted; last checkpoint at iteration 7 in "
                                           f"{tmp_path}; continue with: cmd --resume {tmp_path}")

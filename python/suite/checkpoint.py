@@ -29,21 +29,15 @@ PARAM_KEYS = ("W1", "b1", "W2", "b2")
 Array = NDArray[np.float64]
 
 
-
-def chmod_default(path: Path) -> None:
-    """Give a mkstemp file (mode 0600) the permissions a plain open() would (0666 minus umask)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
-
-
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to path; rename it over path only if the block succeeds."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
-    chmod_default(Path(tmp))
+    mask = os.umask(0o022)  # mkstemp's 0600 becomes what a plain open() gives: 0666 minus the umask
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
     try:
         yield Path(tmp)
         os.replace(tmp, path)

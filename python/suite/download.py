@@ -4,13 +4,11 @@ import hashlib
 import http.client
 import os
 import sys
-import tempfile
-import urllib.error
 import urllib.request
 from pathlib import Path
 
 from python.mnist import IdxError
-from python.suite.checkpoint import chmod_default
+from python.suite.checkpoint import atomic_path
 
 MIRRORS_ENV = "DLFS_MNIST_MIRRORS"
 DEFAULT_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -37,36 +35,20 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def fetch(url: str, dest: Path, sha256: str, timeout: float = 60.0) -> str | None:
-    """Download url into dest atomically if its SHA-256 matches; None on success, else why not."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    chmod_default(Path(tmp))
-    try:
-        digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            while chunk := resp.read(1 << 20):
-                digest.update(chunk)
-                out.write(chunk)
-        if digest.hexdigest() != sha256:
-            return f"SHA-256 {digest.hexdigest()} != expected {sha256}"
-        os.replace(tmp, dest)
-        return None
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
-        return str(err)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def fetch_from_mirrors(name: str, dest: Path, sha256: str, mirrors: list[str], log: bool) -> None:
-    """Fetch one file from the first mirror serving its bytes; else an error naming every failure."""
+    """Download one file atomically from the first mirror serving its bytes; else name every failure."""
     failures = []
     for base in mirrors:
-        why = fetch(base + name, dest, sha256)
-        if why is None:
+        try:
+            with atomic_path(dest) as tmp, urllib.request.urlopen(base + name, timeout=60) as resp:
+                tmp.write_bytes(resp.read())
+                if sha256_of(tmp) != sha256:
+                    raise ValueError(f"SHA-256 {sha256_of(tmp)} != expected {sha256}")
             return
-        failures.append(f"{base + name}: {why}")
-        if log:
-            print(f"download failed, trying next mirror: {failures[-1]}", file=sys.stderr)
+        except (http.client.HTTPException, OSError, ValueError) as err:  # URLError is an OSError
+            failures.append(f"{base + name}: {err}")
+            if log:
+                print(f"download failed, trying next mirror: {failures[-1]}", file=sys.stderr)
     raise IdxError(f"{dest}: no mirror served a valid copy:\n  " + "\n  ".join(failures))
 
 

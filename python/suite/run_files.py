@@ -8,14 +8,11 @@ partial; checkpoint.bin is the truth, metrics.csv and epochs.csv are rebuilt fro
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from python.suite.checkpoint import Array, encode_checkpoint, write_atomic
 from python.suite.errors import CheckpointError, DataFileError, DivergedError, OutputExistsError
-from python.suite.train_state import Eval, TrainState, check_state_fits, encode_state, load_state
-
-if TYPE_CHECKING:
-    from python.suite.progress import Progress
+from python.suite.progress import Progress
+from python.suite.train_state import TrainState, encode_state
 
 RUN_FILES = ("run.json", "metrics.csv", "epochs.csv", "summary.json", "checkpoint.bin", "curves.png")
 
@@ -44,12 +41,6 @@ def remove_stale_tmp(out: Path) -> list[str]:
     return stale
 
 
-def write_run_json(out: Path, language: str, flags: dict, data_files: dict[str, str]) -> None:
-    """run.json: the language, every flag (resolved), and the four data files' SHA-256."""
-    body = {"language": language, "flags": flags, "data_files": data_files}
-    write_atomic(Path(out) / "run.json", json.dumps(body, indent=2) + "\n")
-
-
 def read_run_json(out: Path) -> dict:
     """run.json of a run directory, checked for its three parts."""
     path = Path(out) / "run.json"
@@ -64,31 +55,13 @@ def read_run_json(out: Path) -> dict:
     return body
 
 
-def start_out_dir(out: Path, earlier: list[str], flags: dict, data_files: dict[str, str]) -> None:
+def start_out_dir(out: Path, flags: dict, data_files: dict[str, str]) -> None:
     """Make out, remove stale temporaries and (--force) the earlier run's files; write run.json."""
     Path(out).mkdir(parents=True, exist_ok=True)
     remove_stale_tmp(out)
-    if earlier:
-        clear_run_files(out)
-    write_run_json(out, "python", flags, data_files)
-
-
-def resume_state(out: Path, body: dict, files: dict[str, dict[str, str]], flags: dict,
-                 shapes: dict[str, tuple[int, ...]]) -> TrainState:
-    """The state to resume in out, whose run.json is body: same data files, a checkpoint that fits."""
-    remove_stale_tmp(out)
-    check_data_files(body["data_files"], files, Path(out) / "run.json")
-    state = load_state(out)
-    check_state_fits(state, flags, shapes, str(Path(out) / "checkpoint.bin"))
-    return state
-
-
-def run_status(out: Path) -> str | None:
-    """summary.json's status, if it is there and readable."""
-    try:
-        return json.loads((Path(out) / "summary.json").read_text()).get("status")
-    except (OSError, ValueError, AttributeError):
-        return None
+    clear_run_files(out)
+    body = {"language": "python", "flags": flags, "data_files": data_files}  # flags resolved; SHA-256s
+    write_atomic(Path(out) / "run.json", json.dumps(body, indent=2) + "\n")
 
 
 def check_data_files(recorded: dict[str, str], files: dict[str, dict[str, str]], run_json: Path) -> None:
@@ -99,22 +72,13 @@ def check_data_files(recorded: dict[str, str], files: dict[str, dict[str, str]],
                                 f"{recorded.get(key)} recorded in {run_json}; the data changed since the run")
 
 
-def metrics_csv(losses: list[float]) -> str:
-    """metrics.csv: the loss of each iteration, 17 significant digits."""
-    return "iter,loss\n" + "".join(f"{i},{loss:.17g}\n" for i, loss in enumerate(losses))
-
-
-def epochs_csv(evals: list[Eval]) -> str:
-    """epochs.csv: one row per evaluation."""
-    return "epoch,iter,train_acc,test_acc\n" + "".join(
-        f"{e},{i},{tr:.17g},{te:.17g}\n" for e, i, tr, te in evals)
-
-
 def write_progress(out: Path, state: TrainState) -> None:
-    """metrics.csv, epochs.csv, then checkpoint.bin, each atomically: the checkpoint lands last."""
+    """metrics.csv and epochs.csv (17 significant digits), then checkpoint.bin, each atomically."""
     out = Path(out)
-    write_atomic(out / "metrics.csv", metrics_csv(state.losses))
-    write_atomic(out / "epochs.csv", epochs_csv(state.evals))
+    write_atomic(out / "metrics.csv", "iter,loss\n" + "".join(
+        f"{i},{loss:.17g}\n" for i, loss in enumerate(state.losses)))
+    write_atomic(out / "epochs.csv", "epoch,iter,train_acc,test_acc\n" + "".join(
+        f"{e},{i},{tr:.17g},{te:.17g}\n" for e, i, tr, te in state.evals))
     write_atomic(out / "checkpoint.bin", encode_checkpoint(encode_state(state)))
 
 
@@ -132,21 +96,21 @@ class Run:
         self.iterations_done, self.losses, self.evals = 0, [], []
         self.diverged: tuple[int, float] | None = None  # iteration and loss
         self.progress: Progress | None = None  # set by start: shows each loss
-        self.writing = self.pending = self.stopping = False
+        self.writing = self.stopping = False  # stopping: a ^C came (held while writing)
 
-    def start(self, out: Path, state: TrainState, progress: "Progress") -> None:
+    def start(self, out: Path, state: TrainState, progress: Progress) -> None:
         """Go on from state in out: write its checkpoint (resumed: metrics.csv, epochs.csv rebuilt)."""
         self.out, self.progress = Path(out), progress
         self.iterations_done, self.losses, self.evals = state.iterations_done, [*state.losses], [*state.evals]
-        self.save(state)
+        self.save_checkpoint(state.params, state.batch_rng)
 
     def record_loss(self, i: int, loss: float, params_before: dict[str, Array],
                     rng_before: list[int]) -> None:
         """Keep the loss of iteration i; a non-finite one writes the state before i, then DivergedError."""
         if not math.isfinite(loss):
             self.diverged = (i, loss)
-            if self.checkpoint != i:
-                self.save(TrainState(params_before, i, rng_before, self.losses, self.evals))
+            if self.checkpoint != i:  # the state before i (iterations_done is i)
+                self.save_checkpoint(params_before, rng_before)
             raise DivergedError(f"training diverged at iteration {i}: minibatch loss {loss}; the last "
                                 f"good state (iteration {i}) is in {self.out}", i)
         self.losses.append(loss)
@@ -158,30 +122,23 @@ class Run:
         self.evals.append((epoch, i, train_acc, test_acc))
 
     def save_checkpoint(self, params: dict[str, Array], batch_rng: list[int]) -> None:
-        """Write the state after the iterations done: these weights and generator state."""
-        self.save(TrainState(params, self.iterations_done, batch_rng, self.losses, self.evals))
-
-    def save(self, state: TrainState) -> None:
-        """write_progress, with ^C held until it is done; remember the checkpoint."""
+        """Write the state after the iterations done, with ^C held until its three files are written."""
         self.writing = True
         try:
-            write_progress(self.out, state)
-            self.checkpoint = state.iterations_done
+            write_progress(self.out, TrainState(params, self.iterations_done, batch_rng, self.losses,
+                                                self.evals))
+            self.checkpoint = self.iterations_done
         finally:
             self.writing = False
-        if self.pending:
-            self.pending, self.stopping = False, True
+        if self.stopping:
             raise KeyboardInterrupt
 
     def on_sigint(self, signum: int, frame: object) -> None:
         """Interrupt now, or after the write in progress; once only (a second ^C would cut the clean-up)."""
-        if self.stopping:
-            return
-        if self.writing:
-            self.pending = True
-        else:
+        if not self.stopping:
             self.stopping = True
-            raise KeyboardInterrupt
+            if not self.writing:
+                raise KeyboardInterrupt
 
     def interrupted(self, command: str) -> str:
         """The one line printed on ^C: the last checkpoint and how to resume."""

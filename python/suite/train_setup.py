@@ -22,7 +22,7 @@ from python.suite.download import download_mnist
 from python.suite.errors import CheckpointError, InputError
 from python.suite.run_files import Run
 from python.suite.train_cli import recorded_flags
-from python.suite.train_state import TrainState
+from python.suite.train_state import TrainState, check_state_fits, load_state
 from python.two_layer_net import TwoLayerNet
 
 
@@ -46,7 +46,7 @@ def start_fresh(args: argparse.Namespace) -> tuple[Path, dict, MnistData, TwoLay
     """Check --out, load the data and the net, write run.json; args' flags are resolved in place."""
     args.out = os.path.abspath(args.out or f"runs/{datetime.now():%Y%m%d-%H%M%S}-python-seed{args.seed}")
     out = Path(args.out)
-    earlier = run_files.guard_out_dir(out, args.force)
+    run_files.guard_out_dir(out, args.force)
     args.data_dir = os.path.abspath(args.data_dir or default_data_dir(args.dataset))
     if args.download:
         download_mnist(args.data_dir, log=not args.quiet)
@@ -54,13 +54,12 @@ def start_fresh(args: argparse.Namespace) -> tuple[Path, dict, MnistData, TwoLay
     args.eval_every = args.eval_every or max(1, data.x_train.shape[0] // args.batch_size)
     net = TwoLayerNet(data.x_train.shape[1], args.hidden, 10, args.weight_init_std, seed=args.seed)
     if args.checkpoint_in:
-        weights = load_weights(args.checkpoint_in)
         try:
-            net.params = weights
-        except InputError as err:
+            net.params = load_weights(args.checkpoint_in)
+        except InputError as err:  # the weights' shapes (load_weights' own errors are CheckpointErrors)
             raise CheckpointError(f"{args.checkpoint_in}: does not fit the net: {err}") from err
     flags = dict(vars(args))
-    run_files.start_out_dir(out, earlier, flags, {key: f["sha256"] for key, f in data.files.items()})
+    run_files.start_out_dir(out, flags, {key: f["sha256"] for key, f in data.files.items()})
     batch_rng = Rng(args.seed + 1)
     return out, flags, data, net, TrainState(net.params, 0, [*batch_rng.s1, *batch_rng.s2], [], [])
 
@@ -75,9 +74,16 @@ def start_resume(args: argparse.Namespace) -> tuple[Path, dict, MnistData, TwoLa
     vars(args).update({**vars(resumed), "out": str(out), "quiet": args.quiet, "resume": str(out)})
     data = load_data(args)
     net = TwoLayerNet(data.x_train.shape[1], args.hidden, 10, args.weight_init_std, seed=args.seed)
-    state = run_files.resume_state(out, body, data.files, vars(args), net.shapes)
+    run_files.remove_stale_tmp(out)
+    run_files.check_data_files(body["data_files"], data.files, out / "run.json")
+    state = load_state(out)
+    check_state_fits(state, vars(args), net.shapes, str(out / "checkpoint.bin"))
     net.params = state.params
-    if state.iterations_done == args.iters and run_files.run_status(out) == "complete":
+    try:  # summary.json's status, if it is there and readable
+        status = json.loads((out / "summary.json").read_text()).get("status")
+    except (OSError, ValueError, AttributeError):
+        status = None
+    if state.iterations_done == args.iters and status == "complete":
         print(f"{out}: the run is already complete ({args.iters} iterations); nothing to do")
         return None
     if not args.quiet:

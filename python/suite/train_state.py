@@ -28,6 +28,7 @@ class TrainState:
     losses: list[float]
     evals: list[Eval]
 
+
 def encode_state(state: TrainState) -> dict[str, Array]:
     """The checkpoint arrays: W1 b1 W2 b2 iterations_done [1] batch_rng [6] losses [n] evals [k, 4]."""
     arrays = {key: np.asarray(state.params[key], dtype=np.float64) for key in PARAM_KEYS}

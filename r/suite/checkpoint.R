@@ -6,7 +6,7 @@
 #   line 2: one-line JSON header, fixed key order, no spaces
 #   then:   each array's little-endian float64 values, row-major, in order.
 
-checkpoint_magic <- function() charToRaw("DLFS-CHECKPOINT 1\n")
+checkpoint_magic <- charToRaw("DLFS-CHECKPOINT 1\n")
 
 #' Run write_fn(tmp) on a temporary path next to path, then rename it over
 #' path (if write_fn fails, path stays as it was; no temporary is left)
@@ -51,16 +51,12 @@ encode_checkpoint <- function(params) {
       stop(sprintf("checkpoint array %s must be a double vector or matrix",
                    name), call. = FALSE)
     }
-    if (!grepl("^[A-Za-z0-9_]+$", name)) {
-      stop(sprintf("checkpoint array name %s is not [A-Za-z0-9_]+", name),
-           call. = FALSE)
-    }
-    shape <- if (is.matrix(value)) dim(value) else length(value)
     row_major <- if (is.matrix(value)) as.vector(t(value)) else as.vector(value)
     blob <- writeBin(row_major, raw(), size = 8L, endian = "little")
     entries <- c(entries, sprintf(
-      '{"name":"%s","shape":[%s],"offset":%.0f,"nbytes":%.0f,"sha256":"%s"}',
-      name, paste(shape, collapse = ","), offset, length(blob),
+      '{"name":%s,"shape":[%s],"offset":%.0f,"nbytes":%.0f,"sha256":"%s"}',
+      jsonlite::toJSON(name, auto_unbox = TRUE),
+      paste(shape_of(value), collapse = ","), offset, length(blob),
       digest::digest(blob, algo = "sha256", serialize = FALSE)
     ))
     blobs[[name]] <- blob
@@ -69,53 +65,7 @@ encode_checkpoint <- function(params) {
   header <- paste0('{"format":"dlfs-checkpoint","version":1,"dtype":"<f8",',
                    '"order":"C","arrays":[', paste(entries, collapse = ","),
                    "]}\n")
-  c(checkpoint_magic(), charToRaw(header), unlist(blobs, use.names = FALSE))
-}
-
-# Checkpoint bytes split into the parsed header and the array bytes.
-split_checkpoint <- function(data, source) {
-  magic <- checkpoint_magic()
-  m <- length(magic)
-  if (length(data) < m || !identical(data[seq_len(m)], magic)) {
-    checkpoint_error(source, "not a DLFS checkpoint (bad first line)")
-  }
-  newline <- which(data[-seq_len(m)] == as.raw(10L))
-  if (length(newline) == 0L) {
-    checkpoint_error(source, "truncated header (no end of line)")
-  }
-  end <- m + newline[[1L]]
-  header <- tryCatch(
-    jsonlite::fromJSON(rawToChar(data[(m + 1L):(end - 1L)]),
-                       simplifyVector = FALSE),
-    error = function(e) {
-      checkpoint_error(source, "header is not valid JSON (%s)",
-                       conditionMessage(e))
-    }
-  )
-  if (!identical(header$version, 1L) || !identical(header$dtype, "<f8") ||
-        !identical(header$order, "C")) {
-    checkpoint_error(source, "unsupported header version/dtype/order")
-  }
-  list(header = header, body = data[-seq_len(end)])
-}
-
-# One array (header entry a) of a checkpoint, its length and SHA-256
-# checked: a matrix (2-d) or a plain vector (1-d).
-decode_array <- function(a, body, source) {
-  shape <- as.numeric(unlist(a$shape))
-  count <- prod(shape)
-  if (!length(shape) %in% 1:2 || a$nbytes != 8 * count ||
-        a$offset + a$nbytes > length(body)) {
-    checkpoint_error(source, "array %s has unsupported or inconsistent shape",
-                     a$name)
-  }
-  blob <- body[a$offset + seq_len(a$nbytes)]
-  if (digest::digest(blob, algo = "sha256", serialize = FALSE) != a$sha256) {
-    checkpoint_error(source, "array %s fails its SHA-256 check", a$name)
-  }
-  values <- readBin(blob, "double", count, size = 8L, endian = "little")
-  if (length(shape) == 1L) return(values)
-  matrix(values, shape[[1L]], shape[[2L]], byrow = TRUE)
+  c(checkpoint_magic, charToRaw(header), unlist(blobs, use.names = FALSE))
 }
 
 #' Named double matrices (2-d) and vectors (1-d) from checkpoint bytes,
@@ -124,18 +74,52 @@ decode_array <- function(a, body, source) {
 #' @param data Raw vector.
 #' @param source Name for error messages.
 decode_checkpoint <- function(data, source = "<bytes>") {
-  parts <- split_checkpoint(data, source)
-  arrays <- parts$header$arrays
-  total <- sum(vapply(arrays, function(a) as.numeric(a$nbytes), 0))
-  have <- length(parts$body)
-  if (have != total) {
-    checkpoint_error(source, "%s: header lists %.0f array bytes, file has %d",
-                     if (have < total) "truncated" else "trailing bytes",
-                     total, have)
+  m <- length(checkpoint_magic)
+  if (length(data) < m || !identical(data[seq_len(m)], checkpoint_magic)) {
+    checkpoint_error(source, "not a DLFS checkpoint (bad first line)")
   }
-  out <- lapply(arrays, decode_array, body = parts$body, source = source)
-  names(out) <- vapply(arrays, function(a) a$name, "")
+  end <- m + which(data[-seq_len(m)] == as.raw(10L))[1L]
+  if (is.na(end)) checkpoint_error(source, "truncated header (no end of line)")
+  header <- tryCatch(
+    jsonlite::fromJSON(rawToChar(data[(m + 1L):(end - 1L)]),
+                       simplifyVector = FALSE),
+    error = function(e) {
+      checkpoint_error(source, "header is not valid JSON (%s)",
+                       conditionMessage(e))
+    }
+  )
+  if (!identical(header[c("version", "dtype", "order")],
+                 list(version = 1L, dtype = "<f8", order = "C"))) {
+    checkpoint_error(source, "unsupported header version/dtype/order")
+  }
+  body <- data[-seq_len(end)]
+  total <- sum(vapply(header$arrays, function(a) as.numeric(a$nbytes), 0))
+  if (length(body) != total) {
+    checkpoint_error(source, "%s: header lists %.0f array bytes, file has %d",
+                     if (length(body) < total) "truncated" else
+                       "trailing bytes", total, length(body))
+  }
+  out <- lapply(header$arrays, decode_array, body = body, source = source)
+  names(out) <- vapply(header$arrays, function(a) a$name, "")
   out
+}
+
+# One array (header entry a) of a checkpoint's body, its length and SHA-256
+# checked: a matrix (2-d) or a plain vector (1-d).
+decode_array <- function(a, body, source) {
+  shape <- as.numeric(unlist(a$shape))
+  if (!length(shape) %in% 1:2 || a$nbytes != 8 * prod(shape) ||
+        a$offset + a$nbytes > length(body)) {
+    checkpoint_error(source, "array %s has unsupported or inconsistent shape",
+                     a$name)
+  }
+  blob <- body[a$offset + seq_len(a$nbytes)]
+  if (digest::digest(blob, algo = "sha256", serialize = FALSE) != a$sha256) {
+    checkpoint_error(source, "array %s fails its SHA-256 check", a$name)
+  }
+  values <- readBin(blob, "double", prod(shape), size = 8L, endian = "little")
+  if (length(shape) == 1L) return(values)
+  matrix(values, shape[[1L]], shape[[2L]], byrow = TRUE)
 }
 
 #' Write arrays as a checkpoint file, atomically (Python's save_checkpoint;

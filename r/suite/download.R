@@ -26,29 +26,22 @@ mirror_list <- function() {
   ifelse(endsWith(env, "/"), env, paste0(env, "/"))
 }
 
-# Download url into dest atomically if its SHA-256 matches; NULL on success,
-# else the reason for failure.
-fetch <- function(url, dest, sha256) {
-  tmp <- tempfile(paste0(".", basename(dest), "."), dirname(dest), ".part")
-  on.exit(unlink(tmp))
-  failed <- tryCatch({
-    utils::download.file(url, tmp, mode = "wb", quiet = TRUE)
-    NULL
-  }, error = conditionMessage, warning = conditionMessage)
-  if (!is.null(failed)) return(failed)
-  got <- sha256_file(tmp)
-  if (got != sha256) return(sprintf("SHA-256 %s != expected %s", got, sha256))
-  if (!file.rename(tmp, dest)) return(sprintf("cannot rename to %s", dest))
-  NULL
-}
-
-# Fetch one file (name, appended to each mirror's URL) from the first mirror
-# serving its bytes, or fail naming dest and every failure.
+# Download one file (name, appended to each mirror's URL) into dest,
+# atomically, from the first mirror serving its bytes, or fail naming dest
+# and every failure.
 fetch_from_mirrors <- function(name, dest, sha256, mirrors, log) {
   failures <- character()
   for (base in mirrors) {
-    why <- fetch(paste0(base, name), dest, sha256)
-    if (is.null(why)) return(invisible(NULL))
+    why <- tryCatch({
+      with_atomic_path(dest, function(tmp) {
+        utils::download.file(paste0(base, name), tmp, mode = "wb", quiet = TRUE)
+        got <- sha256_file(tmp)
+        if (got != sha256) {
+          stop(sprintf("SHA-256 %s != expected %s", got, sha256))
+        }
+      })
+      return(invisible(NULL))
+    }, error = conditionMessage, warning = conditionMessage)
     failures <- c(failures, paste0(base, name, ": ", why))
     if (log) {
       message("download failed, trying next mirror: ",

@@ -60,16 +60,6 @@ json_text <- function(x) {
          "\n")
 }
 
-#' Write run.json: the language, the flags (resolved), the data's SHA-256
-#'
-#' @param out Run directory.
-#' @param language "R".
-#' @param flags,data_files Named lists: flags; train_images, ... -> SHA-256.
-write_run_json <- function(out, language, flags, data_files) {
-  body <- list(language = language, flags = flags, data_files = data_files)
-  write_atomic(file.path(out, "run.json"), json_text(body))
-}
-
 #' run.json of a run directory out: list(language, flags, data_files)
 #'
 #' @param out Run directory.
@@ -93,45 +83,24 @@ read_run_json <- function(out) {
 }
 
 #' Make out, remove stale temporaries and (--force) the earlier run's
-#' files (earlier, from guard_out_dir()); write run.json
+#' files; write run.json: the language, the flags, the data's SHA-256
 #'
-#' @param out,earlier,flags,data_files As above.
-start_out_dir <- function(out, earlier, flags, data_files) {
-  why <- tryCatch({
-    dir.create(out, recursive = TRUE)
-    NULL
-  }, warning = conditionMessage)
+#' @param out Run directory.
+#' @param flags,data_files Named lists: the flags (resolved); train_images,
+#'   ... -> SHA-256.
+start_out_dir <- function(out, flags, data_files) {
+  # R says why a directory cannot be made in a warning: main() ends the
+  # error's line with it.
+  if (!dir.exists(out)) dir.create(out, recursive = TRUE)
   if (!dir.exists(out) || file.access(out, 2L) != 0L) {
     dlfs_abort("input_error", sprintf(
-      "--out %s: cannot create or write this directory%s", out,
-      if (is.null(why)) "" else sprintf(" (%s)", why)
+      "--out %s: cannot create or write this directory", out
     ))
   }
   remove_stale_tmp(out)
-  if (length(earlier) > 0L) clear_run_files(out)
-  write_run_json(out, "R", flags, data_files)
-}
-
-#' The train_state() to resume in out, whose run.json is body: same data
-#' files (load_dataset()$files), a checkpoint that fits flags and shapes
-#'
-#' @param out,body,files,flags,shapes As above.
-resume_state <- function(out, body, files, flags, shapes) {
-  remove_stale_tmp(out)
-  check_data_files(body$data_files, files, file.path(out, "run.json"))
-  state <- load_state(out)
-  check_state_fits(state, flags, shapes, file.path(out, "checkpoint.bin"))
-  state
-}
-
-#' summary.json's status ("complete", "diverged"), NULL if unreadable
-#'
-#' @param out Run directory.
-run_status <- function(out) {
-  tryCatch({
-    status <- jsonlite::fromJSON(file.path(out, "summary.json"))$status
-    if (is.character(status) && length(status) == 1L) status
-  }, error = function(e) NULL, warning = function(w) NULL)
+  clear_run_files(out)
+  body <- list(language = "R", flags = flags, data_files = data_files)
+  write_atomic(file.path(out, "run.json"), json_text(body))
 }
 
 #' Refuse data files (load_dataset()$files) whose SHA-256 differs from the
@@ -156,15 +125,14 @@ check_data_files <- function(recorded, files, run_json) {
 #' @param out,state Run directory, state.
 write_progress <- function(out, state) {
   e <- state$evals
-  metrics <- sprintf("%d,%.17g\n", seq_along(state$losses) - 1L, state$losses)
-  epochs <- sprintf("%.0f,%.0f,%.17g,%.17g\n", e[, 1L], e[, 2L], e[, 3L],
-                    e[, 4L])
+  i <- seq_along(state$losses) - 1L
+  metrics <- c("iter,loss\n", sprintf("%d,%.17g\n", i, state$losses))
+  epochs <- c("epoch,iter,train_acc,test_acc\n", sprintf(
+    "%.0f,%.0f,%.17g,%.17g\n", e[, 1L], e[, 2L], e[, 3L], e[, 4L]
+  ))
   suspendInterrupts({
-    write_atomic(file.path(out, "metrics.csv"),
-                 paste(c("iter,loss\n", metrics), collapse = ""))
-    write_atomic(file.path(out, "epochs.csv"),
-                 paste(c("epoch,iter,train_acc,test_acc\n", epochs),
-                       collapse = ""))
+    write_atomic(file.path(out, "metrics.csv"), paste(metrics, collapse = ""))
+    write_atomic(file.path(out, "epochs.csv"), paste(epochs, collapse = ""))
     write_checkpoint(file.path(out, "checkpoint.bin"), encode_state(state))
   })
 }
@@ -178,10 +146,9 @@ write_progress <- function(out, state) {
 #' @return The run: out, iterations_done, losses, evals, progress, and the
 #'   last checkpoint's iterations_done (checkpoint) and weights (params).
 start_run <- function(out, state, progress) {
-  write_progress(out, state)
-  list(out = out, iterations_done = state$iterations_done,
-       losses = state$losses, evals = state$evals, progress = progress,
-       checkpoint = state$iterations_done, params = state$params)
+  run <- list(out = out, iterations_done = state$iterations_done,
+              losses = state$losses, evals = state$evals, progress = progress)
+  save_checkpoint(run, state$params, state$batch_rng)
 }
 
 #' Keep the loss of iteration i; a non-finite one writes the state before
@@ -195,9 +162,8 @@ start_run <- function(out, state, progress) {
 #' @return run.
 record_loss <- function(run, i, loss, params_before, rng_before) {
   if (!is.finite(loss)) {
-    if (run$checkpoint != i) {
-      write_progress(run$out, train_state(params_before, i, rng_before,
-                                          run$losses, run$evals))
+    if (run$checkpoint != i) { # the state before i (iterations_done is i)
+      save_checkpoint(run, params_before, rng_before)
     }
     dlfs_abort("diverged_error", sprintf(
       paste("training diverged at iteration %d: minibatch loss %s; the last",

@@ -2,13 +2,33 @@
 # flags, their checks, exit statuses and one-line errors. r/train.R runs
 # the experiment; python/train.py holds both parts.
 
-# The flags in python/train.py's order, with their defaults.
-train_defaults <- list(
-  iters = 10000L, batch_size = 100L, lr = 0.1, hidden = 50L,
-  weight_init_std = 0.01, seed = 0L, grad = "backprop", eval_every = NULL,
-  dataset = "fashion-mnist", data_dir = NULL, download = FALSE, out = NULL,
-  train_limit = NULL, checkpoint_in = NULL, quiet = FALSE, force = FALSE,
-  resume = NULL
+# The flags in python/suite/train_cli.py's order: (check, default, help).
+# The check (check_flag(), each flag's optparse callback): a whole-number
+# range, a bound of a real number, the choices, or NULL (none: text, or a
+# switch if the default is FALSE).
+count_range <- c(1, .Machine$integer.max)
+train_flags <- list(
+  iters = list(count_range, 10000L, "SGD iterations [10000]"),
+  batch_size = list(count_range, 100L, "minibatch size [100]"),
+  lr = list("> 0", 0.1, "learning rate [0.1]"),
+  hidden = list(count_range, 50L, "hidden units [50]"),
+  weight_init_std = list(">= 0", 0.01, "initial weight scale [0.01]"),
+  seed = list(c(0, max_seed - 1), 0L,
+              "weights: rng(seed), batches: rng(seed+1) [0]"),
+  grad = list(c("backprop", "numerical"), "backprop",
+              "backprop or numerical [backprop]"),
+  eval_every = list(count_range, NULL,
+                    "evaluate when iteration % N == 0 [epoch]"),
+  dataset = list(c("fashion-mnist", "mnist"), "fashion-mnist",
+                 "fashion-mnist or mnist [fashion-mnist]"),
+  data_dir = list(NULL, NULL, "directory of the four IDX files"),
+  download = list(NULL, FALSE, "fetch missing MNIST files (checksummed)"),
+  out = list(NULL, NULL, "output directory [runs/<time>-r-seed<N>]"),
+  train_limit = list(count_range, NULL, "use only the first N training images"),
+  checkpoint_in = list(NULL, NULL, "start from these weights"),
+  quiet = list(NULL, FALSE, "no progress bar or progress lines"),
+  force = list(NULL, FALSE, "overwrite the earlier run in --out"),
+  resume = list(NULL, NULL, "continue the run in this directory")
 )
 
 # x, or default when x is NULL (base R's %||% came in R 4.4).
@@ -20,49 +40,40 @@ flag_name <- function(name) paste0("--", gsub("_", "-", name))
 # Signal a bad flag (exit status 2).
 flag_error <- function(...) dlfs_abort("input_error", sprintf(...))
 
-#' The command line's parser (optparse); no defaults here, so that the
-#' flags given are known (train_defaults fills in the rest)
+#' The command line's parser (optparse): each flag with a check is checked
+#' by its callback; no defaults here, so that the flags given are known
+#' (train_flags' defaults fill in the rest)
 #'
 #' @return An optparse OptionParser.
 build_parser <- function() {
-  flag <- function(name, type, help) {
-    action <- if (type == "switch") "store_true" else "store"
-    optparse::make_option(flag_name(name), dest = name, action = action,
-                          type = if (type == "switch") "logical" else type,
-                          help = help)
-  }
+  options <- lapply(names(train_flags), function(name) {
+    check <- train_flags[[name]][[1L]]
+    default <- train_flags[[name]][[2L]]
+    type <- if (is.numeric(check) || is.numeric(default)) "double" else
+      "character"
+    optparse::make_option(
+      flag_name(name), dest = name, help = train_flags[[name]][[3L]],
+      type = if (isFALSE(default)) "logical" else type,
+      action = if (isFALSE(default)) "store_true",
+      callback = if (!is.null(check)) function(option, flag, value, parser) {
+        check_flag(name, check, value)
+      }
+    )
+  })
   optparse::OptionParser(
     usage = "Rscript r/train.R [options]",
     description = "Train the book's TwoLayerNet on (Fashion-)MNIST.",
-    option_list = list(
-      flag("iters", "double", "SGD iterations [10000]"),
-      flag("batch_size", "double", "minibatch size [100]"),
-      flag("lr", "double", "learning rate [0.1]"),
-      flag("hidden", "double", "hidden units [50]"),
-      flag("weight_init_std", "double", "initial weight scale [0.01]"),
-      flag("seed", "double", "weights: rng(seed), batches: rng(seed+1) [0]"),
-      flag("grad", "character", "backprop or numerical [backprop]"),
-      flag("eval_every", "double", "evaluate when iteration %% N == 0 [epoch]"),
-      flag("dataset", "character", "fashion-mnist or mnist [fashion-mnist]"),
-      flag("data_dir", "character", "directory of the four IDX files"),
-      flag("download", "switch", "fetch missing MNIST files (checksummed)"),
-      flag("out", "character", "output directory [runs/<time>-r-seed<N>]"),
-      flag("train_limit", "double", "use only the first N training images"),
-      flag("checkpoint_in", "character", "start from these weights"),
-      flag("quiet", "switch", "no progress bar or progress lines"),
-      flag("force", "switch", "overwrite the earlier run in --out"),
-      flag("resume", "character", "continue the run in this directory")
-    )
+    option_list = options
   )
 }
 
 #' Parse and check the command line
 #'
 #' @param args Character vector of arguments.
-#' @return Named list of every flag of train_defaults, checked; with
-#'   --resume only resume and quiet; list(help = TRUE) for --help.
+#' @return Named list of every flag of train_flags, checked; with --resume
+#'   only resume and quiet; list(help = TRUE) for --help.
 parse_args <- function(args) {
-  # A number optparse cannot read comes back as text (checked below).
+  # A number optparse cannot read comes back as text (check_flag refuses it).
   given <- tryCatch(suppressWarnings(optparse::parse_args(
     build_parser(), args, print_help_and_exit = FALSE
   )), error = function(e) {
@@ -79,62 +90,44 @@ parse_args <- function(args) {
     }
     return(list(resume = given$resume, quiet = isTRUE(given$quiet)))
   }
-  check_flags(utils::modifyList(train_defaults, given))
-}
-
-#' Every flag checked: numbers, counts (as integers), choices
-#'
-#' @param opt Named list of every flag of train_defaults.
-#' @return opt, counts as integers; a flag error names the first bad one.
-check_flags <- function(opt) {
-  for (name in c("iters", "batch_size", "hidden", "seed", "eval_every",
-                 "train_limit")) {
-    if (!is.null(opt[[name]])) opt[[name]] <- count_flag(name, opt[[name]])
-  }
-  real_flag("lr", opt$lr, "> 0")
-  real_flag("weight_init_std", opt$weight_init_std, ">= 0")
-  choices <- list(grad = c("backprop", "numerical"),
-                  dataset = c("fashion-mnist", "mnist"))
-  for (name in names(choices)) {
-    if (!opt[[name]] %in% choices[[name]]) {
-      flag_error("%s must be %s, got '%s'", flag_name(name),
-                 paste(choices[[name]], collapse = " or "), opt[[name]])
-    }
-  }
+  opt <- utils::modifyList(lapply(train_flags, `[[`, 2L), given)
   if (opt$download && opt$dataset != "mnist") {
     flag_error("--download is only available with --dataset mnist")
   }
   opt
 }
 
-# A number optparse could not read comes back as text.
-not_a_number <- function(name, value) {
-  if (is.character(value)) {
+# A flag's value, checked against its train_flags check: one of the choices,
+# or a number (number_flag()).
+check_flag <- function(name, check, value) {
+  if (is.numeric(check) || length(check) == 1L) {
+    return(number_flag(name, check, value))
+  }
+  if (!value %in% check) {
+    flag_error("%s must be %s, got '%s'", flag_name(name),
+               paste(check, collapse = " or "), value)
+  }
+  value
+}
+
+# A number flag, checked: a whole number in the range check (made an
+# integer), or a finite number with the bound check ("> 0" or ">= 0").
+number_flag <- function(name, check, value) {
+  if (is.character(value)) { # optparse could not read it as a number
     flag_error("%s must be a number, got '%s'", flag_name(name), value)
   }
-}
-
-# A count flag as an integer: a whole number from 1 (0 for --seed) to R's
-# largest integer (the largest seed for --seed).
-count_flag <- function(name, value) {
-  not_a_number(name, value)
-  range <- if (name == "seed") c(0, max_seed - 1) else
-    c(1, .Machine$integer.max)
-  if (!isTRUE(value == round(value) && value >= range[1L] &&
-                value <= range[2L])) {
-    flag_error("%s must be a whole number in %.0f..%.0f, got %s",
-               flag_name(name), range[1L], range[2L], format(value))
+  if (is.numeric(check)) {
+    if (!is_whole_in(value, check[[1L]], check[[2L]])) {
+      flag_error("%s must be a whole number in %.0f..%.0f, got %s",
+                 flag_name(name), check[[1L]], check[[2L]], format(value))
+    }
+    return(as.integer(value))
   }
-  as.integer(value)
-}
-
-# Refuse a real flag that is not finite and (bound) "> 0" or ">= 0".
-real_flag <- function(name, value, bound) {
-  not_a_number(name, value)
-  if (!is.finite(value) || value < 0 || (bound == "> 0" && value == 0)) {
-    flag_error("%s must be a finite number %s, got %s", flag_name(name), bound,
-               format(value))
+  if (!is.finite(value) || value < 0 || (check == "> 0" && value == 0)) {
+    flag_error("%s must be a finite number %s, got %s", flag_name(name),
+               check, format(value))
   }
+  value
 }
 
 #' The flags recorded in run.json, checked as a fresh run's would be
@@ -143,18 +136,15 @@ real_flag <- function(name, value, bound) {
 #' @param json run.json's path, for messages.
 #' @return As parse_args().
 recorded_flags <- function(flags, json) {
-  argv <- unlist(lapply(setdiff(names(train_defaults), c("resume", "quiet")),
-                        function(name) {
-                          value <- flags[[name]]
-                          if (is.null(value) || isFALSE(value)) return(NULL)
-                          # Doubles with every digit, to come back exact.
-                          text <- if (is.double(value)) {
-                            sprintf("%.17g", value)
-                          } else {
-                            as.character(value)
-                          }
-                          c(flag_name(name), if (!isTRUE(value)) text)
-                        }))
+  given <- setdiff(names(train_flags), c("resume", "quiet"))
+  argv <- unlist(lapply(given, function(name) {
+    value <- flags[[name]]
+    if (is.null(value) || isFALSE(value)) return(NULL)
+    if (isTRUE(value)) return(flag_name(name))
+    # Doubles with every digit, to come back exact.
+    c(flag_name(name),
+      if (is.double(value)) sprintf("%.17g", value) else as.character(value))
+  }))
   tryCatch(parse_args(as.character(argv)), dlfs_error = function(e) {
     checkpoint_error(json, "bad flags (%s)", conditionMessage(e))
   })
@@ -217,9 +207,7 @@ blas_single_thread <- function() {
     return(invisible(FALSE))
   }
   dll <- tryCatch(dyn.load(lib), error = function(e) NULL)
-  if (is.null(dll) || !is.loaded(setter, PACKAGE = dll[["name"]])) {
-    return(invisible(FALSE))
-  }
-  .C(setter, 1L, PACKAGE = dll[["name"]])
-  invisible(TRUE)
+  found <- !is.null(dll) && is.loaded(setter, PACKAGE = dll[["name"]])
+  if (found) .C(setter, 1L, PACKAGE = dll[["name"]])
+  invisible(found)
 }

@@ -42,7 +42,7 @@ start_fresh <- function(args) {
   args$out <- absolute_path(or_default(args$out, sprintf(
     "runs/%s-r-seed%d", format(Sys.time(), "%Y%m%d-%H%M%S"), args$seed
   )))
-  earlier <- guard_out_dir(args$out, args$force)
+  guard_out_dir(args$out, args$force)
   args$data_dir <- absolute_path(or_default(args$data_dir,
                                             default_data_dir(args$dataset)))
   if (args$download) download_mnist(args$data_dir, log = !args$quiet)
@@ -58,8 +58,7 @@ start_fresh <- function(args) {
                        conditionMessage(e))
     })
   }
-  start_out_dir(args$out, earlier, args,
-                lapply(data$files, function(f) f$sha256))
+  start_out_dir(args$out, args, lapply(data$files, function(f) f$sha256))
   batch_rng <- rng(args$seed + 1L)
   list(args = args, flags = args, data = data, net = net,
        state = train_state(net$params, 0, c(batch_rng$s1, batch_rng$s2),
@@ -83,9 +82,17 @@ start_resume <- function(args) {
   data <- load_data(resumed)
   net <- TwoLayerNet(ncol(data$x_train), resumed$hidden, 10L,
                      resumed$weight_init_std, seed = resumed$seed)
-  state <- resume_state(out, body, data$files, resumed, net$shapes)
+  remove_stale_tmp(out)
+  check_data_files(body$data_files, data$files, json)
+  state <- load_state(out)
+  check_state_fits(state, resumed, net$shapes,
+                   file.path(out, "checkpoint.bin"))
+  status <- tryCatch( # summary.json's, if it is there and readable
+    jsonlite::fromJSON(file.path(out, "summary.json"))$status,
+    error = function(e) NULL, warning = function(w) NULL
+  )
   if (state$iterations_done == resumed$iters &&
-        identical(run_status(out), "complete")) {
+        identical(status, "complete")) {
     cat(sprintf("%s: the run is already complete (%d iterations); %s\n", out,
                 resumed$iters, "nothing to do"))
     return(NULL)

@@ -34,14 +34,9 @@ whole <- function(values, lo, hi) {
         values <= hi)
 }
 
-# Is x a plain vector (no dim) of length n?
-flat <- function(x, n) is.null(dim(x)) && length(x) == n
-
-# Are these six doubles a generator's state: s1 below m1, s2 below m2,
-# neither all zero?
+# Are these six doubles a generator's state: s1 (mod m1), then s2 (mod m2)?
 generator_words <- function(words) {
-  flat(words, 6L) && whole(words[1:3], 0, m1 - 1) &&
-    whole(words[4:6], 0, m2 - 1) && any(words[1:3] > 0) && any(words[4:6] > 0)
+  has_shape(words, 6L) && is_state(words[1:3], m1) && is_state(words[4:6], m2)
 }
 
 #' A train_state() from checkpoint arrays, each state array checked
@@ -58,7 +53,7 @@ decode_state <- function(arrays, source) {
   }
   done <- arrays$iterations_done
   words <- arrays$batch_rng
-  if (!flat(done, 1L) || !whole(done, 0, 2^53)) {
+  if (!has_shape(done, 1L) || !whole(done, 0, 2^53)) {
     checkpoint_error(source, "iterations_done must be one integer >= 0, got %s",
                      toString(done))
   }
@@ -66,7 +61,7 @@ decode_state <- function(arrays, source) {
     checkpoint_error(source, "batch_rng must be 6 generator words, got %s",
                      toString(words))
   }
-  if (!flat(arrays$losses, done)) {
+  if (!has_shape(arrays$losses, done)) {
     checkpoint_error(source, paste(
       "losses must have iterations_done = %.0f values, got shape (%s)"
     ), done, toString(shape_of(arrays$losses)))

@@ -39,7 +39,7 @@ test_that("run.json round-trips flags exactly, and its damage is refused", {
   flags <- list(iters = 30L, lr = 0.1 + 0.2, weight_init_std = 1e-300,
                 train_limit = NULL, quiet = TRUE, grad = "backprop")
   files <- list(train_images = strrep("a", 64), test_labels = strrep("b", 64))
-  write_run_json(out, "R", flags, files)
+  start_out_dir(out, flags, files)
   back <- read_run_json(out)
   expect_identical(back, list(language = "R", flags = flags,
                               data_files = files))
