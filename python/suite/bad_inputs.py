@@ -12,6 +12,7 @@ from python.functions import cross_entropy_error, mean_squared_error, sigmoid, s
 from python.gradient import gradient_descent, numerical_gradient
 from python.optimizer import sgd_update
 from python.rng import Rng
+from python.simple_net import SimpleNet
 from python.suite.cases import TEST_FUNCTIONS
 from python.suite.errors import DlfsError
 from python.suite.fixtures_io import FIXTURES_DIR, verify_policy_file
@@ -23,7 +24,8 @@ DTYPES = {"float": np.float64, "int": np.int64, "bool": np.bool_, "string": np.s
 # Test functions the cases name, beyond the fixtures' own: one that returns a vector, not a number.
 FUNCTIONS: dict[str, Callable[[np.ndarray], Any]] = {**TEST_FUNCTIONS, "identity": lambda x: x}
 PUBLIC = {f.__name__: f for f in (sigmoid, sigmoid_grad, softmax, cross_entropy_error, mean_squared_error,
-                                  numerical_gradient, gradient_descent, sgd_update, Rng, TwoLayerNet)}
+                                  numerical_gradient, gradient_descent, sgd_update, Rng, TwoLayerNet,
+                                  SimpleNet)}
 
 
 def build(value: Any) -> Any:
@@ -46,16 +48,18 @@ def build(value: Any) -> Any:
 
 
 def call(case: dict, net_args: dict) -> Any:
-    """Call the case's function with its arguments (a method on a fresh net or generator)."""
-    fn, args = case["function"], {k: build(v) for k, v in case["args"].items()}
-    if "." not in fn:  # a function of the book, or a constructor
-        return PUBLIC[fn](**args)
-    owner, method = fn.split(".")
-    target = Rng(case["rng"]) if owner == "Rng" else TwoLayerNet(**net_args)
+    """Call the case's function with its arguments (a method on a fresh net or generator; a setter)."""
+    args = {k: build(v) for k, v in case["args"].items()}
+    owner, _, method = case["function"].partition(".")
+    fn = PUBLIC[owner]  # a function of the book, or a constructor
+    if not method:
+        return fn(**args)
+    # Rng and SimpleNet are built from the case's seed 'rng', TwoLayerNet from the catalogue's net.
+    target = TwoLayerNet(**net_args) if owner == "TwoLayerNet" else fn(case["rng"])
     if "params" in case:  # weights the case gives, set before the call
         target.params = build(case["params"])
-    if method == "params":
-        target.params = args["params"]
+    if method in ("params", "W"):  # a validated setter, given the new value as the argument of its name
+        setattr(target, method, args[method])
         return None
     return getattr(target, method)(**args)
 

@@ -39,22 +39,25 @@ build_array <- function(value) {
 }
 
 # Call a case's function with its arguments (a method on a fresh net or
-# generator; net_args are the net's).
+# generator; a setter; net_args are the TwoLayerNet's).
 call_bad_input <- function(case, net_args) {
   args <- lapply(case$args, build_arg)
   parts <- strsplit(case[["function"]], ".", fixed = TRUE)[[1L]]
-  if (length(parts) == 1L) {
-    # A function of the book, or a constructor (Python's Rng is rng here).
-    return(do.call(if (parts == "Rng") rng else get(parts), args))
-  }
-  target <- if (parts[1L] == "Rng") {
-    rng(case$rng)
-  } else {
+  # A function of the book, or a constructor (Python's Rng is rng here).
+  fn <- if (parts[1L] == "Rng") rng else get(parts[1L])
+  if (length(parts) == 1L) return(do.call(fn, args))
+  # Rng and SimpleNet are built from the case's seed rng, TwoLayerNet from
+  # the catalogue's net.
+  target <- if (parts[1L] == "TwoLayerNet") {
     do.call(TwoLayerNet, net_args)
+  } else {
+    fn(case$rng)
   }
   if (!is.null(case$params)) target$params <- build_arg(case$params)
-  if (parts[2L] == "params") {
-    target$params <- args$params
+  if (parts[2L] %in% c("params", "W")) {
+    # A validated setter, given the new value as the argument of its name:
+    # net$W <- value, through the class's $<- method.
+    do.call(`$<-`, list(target, parts[2L], args[[parts[2L]]]))
     return(invisible(NULL))
   }
   do.call(get(parts[2L]), c(list(target), args))

@@ -20,7 +20,9 @@ test_that("every public function has bad inputs", {
               "sgd_update", "Rng", "Rng.uniform", "Rng.normal", "Rng.integers",
               "TwoLayerNet", "TwoLayerNet.predict", "TwoLayerNet.loss",
               "TwoLayerNet.accuracy", "TwoLayerNet.gradient",
-              "TwoLayerNet.numerical_gradient", "TwoLayerNet.params")
+              "TwoLayerNet.numerical_gradient", "TwoLayerNet.params",
+              "SimpleNet", "SimpleNet.predict", "SimpleNet.loss",
+              "SimpleNet.W")
   listed <- vapply(catalogue$cases, function(c) c[["function"]], "")
   expect_true(all(public %in% listed))
 })
