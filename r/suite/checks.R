@@ -17,7 +17,10 @@ numeric_array <- function(x, name) {
   if (!is.numeric(x)) {
     type_abort("%s must be numeric, got %s", name, describe(x))
   }
-  storage.mode(x) <- "double"
+  # Only integers need converting: storage.mode<- on a double array returns
+  # it wrapped (an ALTREP wrapper), through which is.finite() and %*% ran
+  # 2-3 times slower (0.73 against 0.22 ms for a batch times W1).
+  if (!is.double(x)) storage.mode(x) <- "double"
   x
 }
 
