@@ -23,7 +23,7 @@ SimpleNet <- function(seed = NULL) { # nolint: object_name_linter.
 #' @param value The new weights, a 2x3 double matrix.
 `$<-.SimpleNet` <- function(x, name, value) { # nolint: object_name_linter.
   if (!identical(name, "W")) {
-    dlfs_abort("input_error", sprintf("only W can be replaced, not %s", name))
+    input_abort("only W can be replaced, not %s", name)
   }
   x[["W"]] <- checked_w(value)
   x
@@ -75,8 +75,7 @@ scores <- function(x, w) {
 checked_w <- function(w) {
   require_float(w, "W")
   if (!identical(dim(w), w_shape)) {
-    dlfs_abort("input_error", sprintf("W must have shape (2, 3), got (%s)",
-                                      toString(shape_of(w))))
+    input_abort("W must have shape (2, 3), got (%s)", toString(shape_of(w)))
   }
   require_all_finite(w, "W")
   w
@@ -93,9 +92,8 @@ check_simple_input <- function(x, w) {
   require_ndim(x, "x")
   shape <- shape_of(x)
   if (shape[length(shape)] != w_shape[1L]) {
-    dlfs_abort("input_error", sprintf(
-      "x must have 2 features (last axis), got shape (%s)", toString(shape)
-    ))
+    input_abort("x must have 2 features (last axis), got shape (%s)",
+                toString(shape))
   }
   require_all_finite(x, "x")
   x

@@ -93,9 +93,7 @@ start_out_dir <- function(out, flags, data_files) {
   # error's line with it.
   if (!dir.exists(out)) dir.create(out, recursive = TRUE)
   if (!dir.exists(out) || file.access(out, 2L) != 0L) {
-    dlfs_abort("input_error", sprintf(
-      "--out %s: cannot create or write this directory", out
-    ))
+    input_abort("--out %s: cannot create or write this directory", out)
   }
   remove_stale_tmp(out)
   clear_run_files(out)

@@ -37,9 +37,6 @@ or_default <- function(x, default) if (is.null(x)) default else x
 # "--batch-size" for batch_size.
 flag_name <- function(name) paste0("--", gsub("_", "-", name))
 
-# Signal a bad flag (exit status 2).
-flag_error <- function(...) dlfs_abort("input_error", sprintf(...))
-
 #' The command line's parser (optparse): each flag with a check is checked
 #' by its callback; no defaults here, so that the flags given are known
 #' (train_flags' defaults fill in the rest)
@@ -77,22 +74,22 @@ parse_args <- function(args) {
   given <- tryCatch(suppressWarnings(optparse::parse_args(
     build_parser(), args, print_help_and_exit = FALSE
   )), error = function(e) {
-    flag_error("%s", sub("^Error in [^:]*: *", "", conditionMessage(e)))
+    input_abort("%s", sub("^Error in [^:]*: *", "", conditionMessage(e)))
   })
   if (isTRUE(given$help)) return(list(help = TRUE))
   given$help <- NULL
   if (!is.null(given$resume)) {
     extra <- setdiff(names(given), c("resume", "quiet"))
     if (length(extra) > 0L) {
-      flag_error(paste("--resume takes every flag from DIR/run.json; only",
-                       "--quiet may be given with it, got %s"),
-                 paste(flag_name(sort(extra)), collapse = " "))
+      input_abort(paste("--resume takes every flag from DIR/run.json; only",
+                        "--quiet may be given with it, got %s"),
+                  paste(flag_name(sort(extra)), collapse = " "))
     }
     return(list(resume = given$resume, quiet = isTRUE(given$quiet)))
   }
   opt <- utils::modifyList(lapply(train_flags, `[[`, 2L), given)
   if (opt$download && opt$dataset != "mnist") {
-    flag_error("--download is only available with --dataset mnist")
+    input_abort("--download is only available with --dataset mnist")
   }
   opt
 }
@@ -104,8 +101,8 @@ check_flag <- function(name, check, value) {
     return(number_flag(name, check, value))
   }
   if (!value %in% check) {
-    flag_error("%s must be %s, got '%s'", flag_name(name),
-               paste(check, collapse = " or "), value)
+    input_abort("%s must be %s, got '%s'", flag_name(name),
+                paste(check, collapse = " or "), value)
   }
   value
 }
@@ -114,18 +111,18 @@ check_flag <- function(name, check, value) {
 # integer), or a finite number with the bound check ("> 0" or ">= 0").
 number_flag <- function(name, check, value) {
   if (is.character(value)) { # optparse could not read it as a number
-    flag_error("%s must be a number, got '%s'", flag_name(name), value)
+    input_abort("%s must be a number, got '%s'", flag_name(name), value)
   }
   if (is.numeric(check)) {
     if (!is_whole_in(value, check[[1L]], check[[2L]])) {
-      flag_error("%s must be a whole number in %.0f..%.0f, got %s",
-                 flag_name(name), check[[1L]], check[[2L]], format(value))
+      input_abort("%s must be a whole number in %.0f..%.0f, got %s",
+                  flag_name(name), check[[1L]], check[[2L]], format(value))
     }
     return(as.integer(value))
   }
   if (!is.finite(value) || value < 0 || (check == "> 0" && value == 0)) {
-    flag_error("%s must be a finite number %s, got %s", flag_name(name),
-               check, format(value))
+    input_abort("%s must be a finite number %s, got %s", flag_name(name),
+                check, format(value))
   }
   value
 }

@@ -14,17 +14,17 @@ load_data <- function(args) {
   limit <- args$train_limit
   if (!is.null(limit)) {
     if (limit > n) {
-      flag_error("--train-limit %d exceeds the %d training images in %s",
-                 limit, n, args$data_dir)
+      input_abort("--train-limit %d exceeds the %d training images in %s",
+                  limit, n, args$data_dir)
     }
     data$x_train <- data$x_train[seq_len(limit), , drop = FALSE]
     data$t_train <- data$t_train[seq_len(limit)]
     n <- limit
   }
   if (args$batch_size > n) {
-    flag_error("--batch-size %d exceeds the %d training images%s",
-               args$batch_size, n,
-               if (is.null(limit)) "" else " (after --train-limit)")
+    input_abort("--batch-size %d exceeds the %d training images%s",
+                args$batch_size, n,
+                if (is.null(limit)) "" else " (after --train-limit)")
   }
   data
 }
